@@ -1,0 +1,64 @@
+"""The application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from learning import database, errors, i18n, security
+from learning.config import finalize, load_config
+from learning.extensions import csrf, db, migrate
+from learning.resources import PACKAGE_DIR, resource_dir
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. Configuration layers, later wins: defaults → instance/hongfan.toml →
+    HONGFAN_* environment variables → `config`."""
+    instance = (config or {}).get("INSTANCE_PATH") or os.environ.get("HONGFAN_INSTANCE_PATH")
+    app = Flask(
+        "learning",
+        instance_path=str(Path(instance).resolve()) if instance else None,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(PACKAGE_DIR / "static"),
+    )
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.update(finalize(load_config(instance_path, config), instance_path))
+
+    _import_models()
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from learning import auth, catalog, orgs, study
+
+    auth.init_app(app)
+    for blueprint in (auth.bp, study.bp, catalog.bp, orgs.bp):
+        app.register_blueprint(blueprint)
+
+    @app.context_processor
+    def _nav():
+        from flask_login import current_user
+
+        from learning.orgs.queries import is_manager
+
+        return {"nav": {"manager": is_manager(current_user) if current_user.is_authenticated else False}}
+
+    from learning.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _import_models() -> None:
+    """Every model module, so metadata (and Alembic) see all tables."""
+    from learning.audit import models as _audit  # noqa: F401
+    from learning.auth import models as _auth  # noqa: F401
+    from learning.catalog import models as _catalog  # noqa: F401
+    from learning.orgs import models as _orgs  # noqa: F401
+    from learning.study import models as _study  # noqa: F401

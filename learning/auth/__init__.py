@@ -1,0 +1,35 @@
+"""Login, logout, password change; loading the logged-in member on each request."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
+
+from learning.extensions import db, login_manager
+
+bp = Blueprint("auth", __name__)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("请先登录。")
+    login_manager.login_message_category = "info"
+    # Session protection "basic" would drop the session when a phone changes networks
+    # (lift, tunnel, Wi-Fi to 4G); revocation is handled by the session version instead.
+    login_manager.session_protection = None
+
+    @login_manager.user_loader
+    def _load(user_id: str):
+        from learning.orgs.models import Member
+
+        member_id, _, version = user_id.partition(":")
+        if not member_id.isdigit() or not version.isdigit():
+            return None
+        member = db.session.get(Member, int(member_id))
+        # A cookie minted before logout / password change carries an old version.
+        if member is None or not member.active or member.session_version != int(version):
+            return None
+        return member
+
+
+from learning.auth import views  # noqa: E402,F401

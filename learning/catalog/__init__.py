@@ -1,0 +1,6 @@
+"""The course catalog: courses and lessons as members see them, and their media."""
+from flask import Blueprint
+
+bp = Blueprint("catalog", __name__)
+
+from learning.catalog import views  # noqa: E402,F401

@@ -1,0 +1,102 @@
+"""Course writes: importing a validated package into rows and media files, publishing."""
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+
+from sqlalchemy import select
+
+from content import CoursePackage, render_markdown
+from learning.audit.operations import record
+from learning.catalog.models import Course, CourseStatus, Lesson
+from learning.extensions import db
+from learning.orgs.models import Member
+from learning.timeutil import utcnow
+
+MEDIA_PREFIX = "media/"
+
+
+def _strip_media(path: str | None) -> str | None:
+    if path is None:
+        return None
+    return path[len(MEDIA_PREFIX):] if path.startswith(MEDIA_PREFIX) else path
+
+
+def copy_media(pkg: CoursePackage, media_root: Path) -> str:
+    """Copy the package's media/ into a fresh folder; returns its name relative to media_root.
+    A fresh folder per import means the live version's files are never touched: switching
+    Course.media_dir in the database transaction is what publishes the new files."""
+    name = f"{pkg.id}/{pkg.version}-{uuid.uuid4().hex[:12]}"
+    target = media_root / name
+    source = pkg.root / "media"
+    if source.is_dir():
+        shutil.copytree(source, target)
+    else:
+        target.mkdir(parents=True)
+    return name
+
+
+# Lesson pages live at /courses/<slug>/lessons/<lesson>, media at /courses/<slug>/media/<name>:
+# a relative base keeps rendered lessons right under any URL prefix.
+LESSON_MEDIA_BASE = "../media/"
+
+
+def import_package(pkg: CoursePackage, *, media_root: Path, actor: Member | None, publish: bool) -> Course:
+    """Create the course or replace it with a new version. Lessons are matched by id: an
+    unchanged lesson (same digest) keeps its row and so members' progress; a changed one is
+    updated and marked; a lesson the new version dropped is retired, never deleted."""
+    course = db.session.scalar(select(Course).where(Course.slug == pkg.id))
+    media_dir = copy_media(pkg, media_root)
+    if course is None:
+        course = Course(slug=pkg.id, status=CourseStatus.DRAFT)
+        db.session.add(course)
+        previous_version = None
+    else:
+        previous_version = course.version
+    course.version = pkg.version
+    course.title = pkg.title
+    course.summary = pkg.summary
+    course.category = pkg.category
+    course.hours = float(pkg.hours)
+    course.audience = list(pkg.audience)
+    course.tags = list(pkg.tags)
+    course.cover = _strip_media(pkg.cover)
+    course.media_dir = media_dir
+
+    existing = {lesson.slug: lesson for lesson in course.lessons}
+    seen = set()
+    for position, spec in enumerate(pkg.lessons, start=1):
+        seen.add(spec.slug)
+        lesson = existing.get(spec.slug)
+        if lesson is None:
+            lesson = Lesson(slug=spec.slug)
+            course.lessons.append(lesson)
+        elif lesson.digest != spec.digest or lesson.retired:
+            lesson.changed_in = pkg.version
+        lesson.position = position
+        lesson.title = spec.title
+        lesson.kind = spec.kind
+        lesson.body_html = render_markdown(spec.body_markdown, media_base=LESSON_MEDIA_BASE)
+        lesson.media = _strip_media(spec.media)
+        lesson.duration_s = spec.duration_s
+        lesson.min_dwell_s = spec.min_dwell_s
+        lesson.pass_score = spec.pass_score
+        lesson.questions = [
+            {**asdict(q), "options": list(q.options), "answer": list(q.answer)} for q in spec.questions
+        ]
+        lesson.requires = list(spec.requires)
+        lesson.optional = spec.optional
+        lesson.digest = spec.digest
+        lesson.retired = False
+    for slug, lesson in existing.items():
+        if slug not in seen:
+            lesson.retired = True
+    if publish:
+        course.status = CourseStatus.PUBLISHED
+        course.published_at = course.published_at or utcnow()
+    db.session.flush()
+    record("course_imported", actor_id=actor.id if actor else None, target=f"course:{course.slug}",
+           version=pkg.version, previous_version=previous_version, published=publish)
+    return course

@@ -1,0 +1,230 @@
+"""The demo academy: a realistic small city, its members and a year of study history.
+
+Deterministic (fixed seed) and idempotent: when the city's root node already exists nothing
+is added, so running `hongfan demo` twice leaves the same data.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from content import load_package
+from learning.auth.passwords import hash_password
+from learning.catalog.models import Course, CourseStatus
+from learning.catalog.operations import import_package
+from learning.extensions import db
+from learning.orgs.models import Member, MemberKind, Organization, OrgKind, Role
+from learning.orgs.operations import create_member, create_org, grant_role
+from learning.study import operations as study
+from learning.timeutil import from_aware, academy_zone
+
+LIBRARY = Path(__file__).resolve().parent.parent / "content" / "library"
+DEMO_PASSWORD = "hongfan"
+ROOT_CODE = "HF"
+ADMIN_PHONE, SECRETARY_PHONE, MEMBER_PHONE = "13800000000", "13800000001", "13800000002"
+DEMO_BRANCH = "HF-WM-01"
+
+# (code, name, industry, occupations with weights, branches, general branch with its branches)
+COMMITTEES = [
+    ("HF-KD", "快递行业党委", "快递", {"快递员": 8, "平台企业员工": 1, "其他": 1},
+     [("HF-KD-01", "城东快递网点联合党支部"), ("HF-KD-02", "城西快递驿站联合党支部"), ("HF-KD-03", "快递小哥流动党支部")],
+     ("HF-KD-Z", "物流园区党总支", [("HF-KD-Z1", "物流园区第一党支部"), ("HF-KD-Z2", "物流园区第二党支部")])),
+    ("HF-WM", "外卖配送行业党委", "外卖", {"外卖骑手": 9, "平台企业员工": 1},
+     [("HF-WM-01", "骑手之家联合党支部"), ("HF-WM-02", "城南配送站党支部"), ("HF-WM-03", "北区众包骑手党支部")], None),
+    ("HF-ZB", "直播电商行业党委", "直播电商", {"主播": 5, "平台企业员工": 4, "其他": 1},
+     [("HF-ZB-01", "直播基地党支部"), ("HF-ZB-02", "电商产业园党支部"), ("HF-ZB-03", "网络主播联合党支部")], None),
+    ("HF-YS", "道路运输行业党委", "道路运输", {"货车司机": 5, "网约车司机": 5},
+     [("HF-YS-01", "货运枢纽党支部"), ("HF-YS-02", "网约车司机联合党支部"), ("HF-YS-03", "城际货运车队党支部")], None),
+]
+
+SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
+            "余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文")
+GIVEN = ("伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 霞 平 刚 辉 鹏 华 飞 鑫 波 斌 宇 浩 凯 健 俊 帆 "
+         "建华 志强 海燕 晓东 文博 子涵 浩然 晓明 春梅 立新 国庆 红霞 建国 玉兰 志刚 永强 丽娟 晓燕 海涛 俊杰 "
+         "雪梅 家豪 思远 嘉怡 梓轩 振华 卫东 秀兰 德明 少华").split()
+
+# Which categories each occupation leans towards (the history generator's taste).
+TASTE = {
+    "快递员": {"安全": 3, "权益保障": 3, "数字技能": 1},
+    "外卖骑手": {"安全": 4, "权益保障": 3, "社会治理": 2},
+    "货车司机": {"安全": 4, "权益保障": 2},
+    "网约车司机": {"安全": 3, "社会治理": 2, "政策法规": 1},
+    "主播": {"政策法规": 4, "数字技能": 3},
+    "平台企业员工": {"政策法规": 2, "数字技能": 2, "理论学习": 2},
+    "其他": {},
+}
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    phone: str
+    password: str
+
+
+LOGINS = (
+    DemoLogin("学院管理员 administrator", ADMIN_PHONE, DEMO_PASSWORD),
+    DemoLogin("支部书记 branch secretary", SECRETARY_PHONE, DEMO_PASSWORD),
+    DemoLogin("党员 member", MEMBER_PHONE, DEMO_PASSWORD),
+)
+
+
+def load_library(media_root: Path, library: Path = LIBRARY) -> list[Course]:
+    """Import every starter course whose version is not in the database yet, published."""
+    imported = []
+    for folder in sorted(p for p in library.iterdir() if (p / "course.toml").is_file()):
+        pkg = load_package(folder)
+        course = db.session.scalar(select(Course).where(Course.slug == pkg.id))
+        if course is not None and course.version == pkg.version:
+            continue
+        imported.append(import_package(pkg, media_root=media_root, actor=None, publish=True))
+    return imported
+
+
+def build_demo(today: date, seed: int = 20260701) -> bool:
+    """Create the demo city once. Returns False when it already existed."""
+    if db.session.scalar(select(Organization.id).where(Organization.code == ROOT_CODE)) is not None:
+        return False
+    rng = random.Random(seed)
+    password_hash = hash_password(DEMO_PASSWORD)  # one hash for every demo account: demo data only
+    root = create_org(code=ROOT_CODE, name="红帆市新兴领域党建工作委员会", kind=OrgKind.COMMITTEE,
+                      parent=None, region="红帆市")
+    phones = _PhoneBook(rng)
+    names = _NameBook(rng)
+    since = today - timedelta(days=400)
+
+    def person(org: Organization, occupations: dict[str, int], phone: str | None = None) -> Member:
+        occupation = rng.choices(list(occupations), weights=list(occupations.values()))[0]
+        return create_member(
+            name=names.next(), phone=phone or phones.next(), home_org=org, password_hash=password_hash,
+            birth_year=today.year - _age(rng), occupation=occupation,
+            member_kind=MemberKind.PROBATIONARY if rng.random() < 0.08 else MemberKind.FULL,
+            joined_at=date(today.year - rng.randint(1, 25), rng.randint(1, 12), rng.randint(1, 28)),
+            since=since,
+        )
+
+    admin = person(root, {"平台企业员工": 1}, phone=ADMIN_PHONE)
+    grant_role(member=admin, org=root, role=Role.ACADEMY_ADMIN, actor=None)
+    members: list[Member] = []
+    for code, name, industry, occupations, branches, general in COMMITTEES:
+        committee = create_org(code=code, name=name, kind=OrgKind.COMMITTEE, parent=root,
+                               industry=industry, region="红帆市")
+        grant_role(member=person(committee, occupations), org=committee, role=Role.SECRETARY, actor=None)
+        leaves = [(committee, branches)]
+        if general:
+            gcode, gname, gbranches = general
+            leaves.append((create_org(code=gcode, name=gname, kind=OrgKind.GENERAL_BRANCH,
+                                      parent=committee, industry=industry, region="红帆市"), gbranches))
+        for parent, branch_list in leaves:
+            for bcode, bname in branch_list:
+                branch = create_org(code=bcode, name=bname, kind=OrgKind.BRANCH, parent=parent,
+                                    industry=industry, region="红帆市")
+                demo = bcode == DEMO_BRANCH
+                secretary = person(branch, occupations, phone=SECRETARY_PHONE if demo else None)
+                grant_role(member=secretary, org=branch, role=Role.SECRETARY, actor=None)
+                members.append(secretary)
+                if demo:
+                    members.append(person(branch, {"外卖骑手": 1}, phone=MEMBER_PHONE))
+                members.extend(person(branch, occupations) for _ in range(rng.randint(14, 20)))
+    db.session.flush()
+    _history(rng, members, today)
+    return True
+
+
+def _age(rng: random.Random) -> int:
+    # New employment groups are young: most members 22–45, a tail up to 60.
+    return max(20, min(60, int(rng.gauss(34, 8))))
+
+
+class _PhoneBook:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used = {ADMIN_PHONE, SECRETARY_PHONE, MEMBER_PHONE}
+
+    def next(self) -> str:
+        while True:
+            phone = f"1{self.rng.choice('3456789')}{self.rng.randrange(10**9):09d}"
+            if phone not in self.used and not phone.startswith("1380000000"):
+                self.used.add(phone)
+                return phone
+
+
+class _NameBook:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def next(self) -> str:
+        for _ in range(50):
+            name = self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
+            if name not in self.used:
+                break
+        self.used.add(name)
+        return name
+
+
+def _history(rng: random.Random, members: list[Member], today: date) -> None:
+    """About a year of study: each member works through courses suited to their job, at
+    their own pace; some stop part-way, a few never start. Dates cluster before 七一 and in
+    the year-end rush."""
+    courses = list(db.session.scalars(select(Course).where(Course.status == CourseStatus.PUBLISHED)))
+    if not courses:
+        return
+    zone = academy_zone()
+    start = today - timedelta(days=365)
+    for member in members:
+        keen = rng.random()
+        if keen < 0.06:
+            continue  # registered, never studied
+        taste = TASTE.get(member.occupation, {})
+        weights = [1 + taste.get(c.category, 0) + (3 if member.occupation in (c.audience or []) else 0)
+                   for c in courses]
+        count = min(len(courses), max(1, int(keen * 9)))
+        chosen: list[Course] = []
+        while len(chosen) < count:
+            pick = rng.choices(courses, weights=weights)[0]
+            if pick not in chosen:
+                chosen.append(pick)
+        member_demo = member.phone == MEMBER_PHONE
+        for index, course in enumerate(chosen):
+            day = _study_day(rng, start, today)
+            lessons = course.required_lessons
+            last = index == len(chosen) - 1
+            if last and member_demo:
+                # The demo member stopped one text lesson short of finishing: the quick tour
+                # (open it, finish it, see the 学时 arrive) works on their first login.
+                texts = [lesson for lesson in lessons if lesson.kind == "text"]
+                lessons = [lesson for lesson in lessons if lesson is not texts[-1]] if texts else lessons[:-1]
+                day = today - timedelta(days=3)
+            elif last and rng.random() < 0.3:
+                lessons = lessons[:rng.randint(1, max(1, len(lessons) - 1))]
+            for number, lesson in enumerate(lessons):
+                moment = datetime.combine(day + timedelta(days=number // 2),
+                                          time(rng.choice((7, 8, 12, 13, 20, 21)), rng.randrange(60)),
+                                          tzinfo=zone)
+                at = from_aware(moment)
+                if at.date() > today:
+                    break
+                progress = study.lesson_progress(member, lesson)
+                progress.time_spent_s = lesson.min_dwell_s + rng.randint(0, lesson.duration_s)
+                progress.position = 1.0
+                if lesson.kind == "quiz":
+                    progress.best_score = rng.choice((80, 90, 100))
+                study.complete_lesson(member, lesson, at)
+
+
+def _study_day(rng: random.Random, start: date, today: date) -> date:
+    """A day within the past year, with peaks in June (before 七一) and in December (the
+    year-end rush to reach the target)."""
+    roll = rng.random()
+    for month, share in ((6, 0.15), (12, 0.30)):
+        if roll < share:
+            for year in (today.year, today.year - 1):
+                first = date(year, month, 1)
+                if start <= first and first + timedelta(days=29) <= today:
+                    return first + timedelta(days=rng.randint(0, 29))
+    return start + timedelta(days=rng.randint(0, (today - start).days))

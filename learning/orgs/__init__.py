@@ -1,0 +1,6 @@
+"""The organization tree and the members of each node, for secretaries and administrators."""
+from flask import Blueprint
+
+bp = Blueprint("orgs", __name__)
+
+from learning.orgs import views  # noqa: E402,F401

@@ -1,0 +1,119 @@
+"""People and the organization tree."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from learning.extensions import db
+from learning.timeutil import utcnow
+
+# Materialized paths are compared byte-wise (range scans for subtrees); PostgreSQL must not
+# apply a locale collation that ignores '/'.
+PathString = String(255).with_variant(String(255, collation="C"), "postgresql")
+
+
+class OrgKind(StrEnum):
+    COMMITTEE = "committee"  # 党委 / 工委
+    GENERAL_BRANCH = "general_branch"  # 党总支
+    BRANCH = "branch"  # 党支部
+
+
+class Role(StrEnum):
+    SECRETARY = "secretary"
+    ORG_ADMIN = "org_admin"
+    ACADEMY_ADMIN = "academy_admin"
+
+
+class MemberKind(StrEnum):
+    FULL = "full"  # 正式党员
+    PROBATIONARY = "probationary"  # 预备党员
+
+
+class Organization(db.Model):
+    __tablename__ = "organization"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
+    # '/1/7/42/': the ids from the root down to this node; subtree = path range scan.
+    path: Mapped[str] = mapped_column(PathString, index=True, default="")
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    industry: Mapped[str | None] = mapped_column(String(40))
+    region: Mapped[str | None] = mapped_column(String(40))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    parent: Mapped[Organization | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.code} {self.path}>"
+
+
+class Member(UserMixin, db.Model):
+    __tablename__ = "member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(11), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    occupation: Mapped[str] = mapped_column(String(32), default="其他")
+    home_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    member_kind: Mapped[str] = mapped_column(String(20), default=MemberKind.FULL)
+    joined_at: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped by logout and password change; part of the login id, so every earlier session
+    # and remember-me cookie of the account stops working at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    home_org: Mapped[Organization] = relationship()
+    roles: Mapped[list[RoleGrant]] = relationship(
+        back_populates="member", foreign_keys="RoleGrant.member_id", lazy="selectin"
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<Member {self.id}>"
+
+
+class OrgMembership(db.Model):
+    """隶属 (home) and activity memberships over time; the current home is also on Member."""
+
+    __tablename__ = "org_membership"
+    __table_args__ = (Index("ix_org_membership_org_kind", "org_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # home | activity
+    since: Mapped[date] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+
+
+class RoleGrant(db.Model):
+    __tablename__ = "role_grant"
+    __table_args__ = (UniqueConstraint("member_id", "org_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    granted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+
+    member: Mapped[Member] = relationship(back_populates="roles", foreign_keys=[member_id])
+    org: Mapped[Organization] = relationship(lazy="joined")

@@ -1,0 +1,6 @@
+"""我的学习: the member's own study — home page, lesson completion, quizzes."""
+from flask import Blueprint
+
+bp = Blueprint("study", __name__)
+
+from learning.study import views  # noqa: E402,F401

@@ -1,0 +1,94 @@
+"""Study progress, the event log, completions and the per-member-year counters."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from learning.catalog.models import Course, Lesson
+from learning.extensions import db
+from learning.timeutil import utcnow
+
+
+class LessonProgress(db.Model):
+    __tablename__ = "lesson_progress"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), primary_key=True, index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
+    position: Mapped[float] = mapped_column(Float, default=0.0)  # scroll fraction or media seconds
+    time_spent_s: Mapped[int] = mapped_column(Integer, default=0)
+    best_score: Mapped[int | None] = mapped_column(Integer)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    lesson: Mapped[Lesson] = relationship()
+
+
+class StudyEvent(db.Model):
+    """Append-only log of what the phone sent; the client-made id makes retries harmless."""
+
+    __tablename__ = "study_event"
+    __table_args__ = (Index("ix_study_event_member_lesson", "member_id", "lesson_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CourseCompletion(db.Model):
+    __tablename__ = "course_completion"
+    __table_args__ = (
+        UniqueConstraint("member_id", "course_id", "year"),
+        Index("ix_course_completion_org_year", "org_id", "year"),
+        Index("ix_course_completion_course_year", "course_id", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    # The member's home branch when the credit was earned: statistics before a transfer stay
+    # with the old branch.
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    completed_at: Mapped[datetime] = mapped_column(DateTime)
+    hours: Mapped[float] = mapped_column(Float)
+    category: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(10), default="online")  # online | confirmed
+
+    course: Mapped[Course] = relationship()
+
+
+class MemberYear(db.Model):
+    """Counters kept in the same transaction as the completions, so dashboards read members,
+    not millions of events."""
+
+    __tablename__ = "member_year"
+    __table_args__ = (Index("ix_member_year_year", "year"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hours: Mapped[float] = mapped_column(Float, default=0.0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    courses_done: Mapped[int] = mapped_column(Integer, default=0)
+    last_active_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AnnualTarget(db.Model):
+    """学时 target per year and role; absent rows fall back to the configured defaults."""
+
+    __tablename__ = "annual_target"
+    __table_args__ = (UniqueConstraint("year", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(20))  # member | secretary
+    hours: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,32 @@
+"""Annual 学时 targets: settings per year and role, not constants."""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from learning.extensions import db
+from learning.orgs.models import Member, Role
+from learning.study.models import AnnualTarget
+
+SECRETARY_ROLES = {Role.SECRETARY, Role.ORG_ADMIN}
+
+
+def target_role(member: Member) -> str:
+    """Grassroots secretaries and committee members carry the higher target (56 by default)."""
+    return "secretary" if any(g.role in SECRETARY_ROLES for g in member.roles) else "member"
+
+
+def default_target(role: str) -> float:
+    key = "ANNUAL_TARGET_SECRETARY" if role == "secretary" else "ANNUAL_TARGET_MEMBER"
+    return float(current_app.config[key])
+
+
+def target_hours(role: str, year: int) -> float:
+    stored = db.session.scalar(
+        select(AnnualTarget.hours).where(AnnualTarget.year == year, AnnualTarget.role == role)
+    )
+    return stored if stored is not None else default_target(role)
+
+
+def target_for(member: Member, year: int) -> float:
+    return target_hours(target_role(member), year)

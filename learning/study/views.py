@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from learning.catalog.models import Lesson
+from learning.catalog.queries import can_view_course
+from learning.extensions import db
+from learning.study import bp, operations, queries
+from learning.study.forms import ActionForm
+from learning.study.targets import target_for
+from learning.timeutil import local_today, utcnow
+
+
+@bp.route("/")
+@login_required
+def home():
+    year = local_today().year
+    counters = queries.year_counters(current_user, year)
+    return render_template(
+        "study/home.html",
+        year=year,
+        hours=counters.hours if counters else 0.0,
+        target=target_for(current_user, year),
+        in_progress=queries.courses_in_progress(current_user),
+        completions=queries.completions(current_user, year),
+    )
+
+
+def _lesson_or_404(lesson_id: int) -> Lesson:
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or lesson.retired or not can_view_course(current_user, lesson.course):
+        abort(404)
+    return lesson
+
+
+@bp.route("/lessons/<int:lesson_id>/complete", methods=["POST"])
+@login_required
+def complete(lesson_id: int):
+    lesson = _lesson_or_404(lesson_id)
+    if lesson.kind == "quiz" or not ActionForm().validate_on_submit():
+        abort(400)
+    completion = operations.complete_lesson(current_user, lesson, utcnow())
+    if completion is not None:
+        flash(_("恭喜！你学完了《%(title)s》，获得 %(hours)s 学时。", title=lesson.course.title,
+                hours=f"{completion.hours:g}"), "success")
+        return redirect(url_for("catalog.course", slug=lesson.course.slug))
+    flash(_("本课已学完。"), "success")
+    return redirect(url_for("catalog.course", slug=lesson.course.slug))
+
+
+@bp.route("/lessons/<int:lesson_id>/quiz", methods=["POST"])
+@login_required
+def quiz(lesson_id: int):
+    lesson = _lesson_or_404(lesson_id)
+    if lesson.kind != "quiz" or not ActionForm().validate_on_submit():
+        abort(400)
+    answers = []
+    for index, question in enumerate(lesson.questions):
+        chosen = request.form.getlist(f"q{index}")
+        if not all(c.isdigit() and int(c) < len(question["options"]) for c in chosen):
+            abort(400)
+        answers.append(sorted({int(c) for c in chosen}))
+    result = operations.submit_quiz(current_user, lesson, answers, utcnow())
+    return render_template("catalog/quiz_result.html", lesson=lesson, course=lesson.course,
+                           result=result, answers=answers)

@@ -1,0 +1,89 @@
+"""One parametrized access matrix for every route: anonymous, member, secretary of the branch,
+secretary of a sibling branch, secretary of the parent committee and administrator.
+
+Every route the app registers must appear here (test_every_route_is_in_the_matrix), so each
+later route joins the matrix.
+"""
+from __future__ import annotations
+
+import pytest
+
+from conftest import AuthActions, csrf_from
+from learning.catalog.models import CourseStatus
+
+ROLES = ("anonymous", "member", "secretary", "sibling", "committee", "admin")
+PHONES = {"member": "13800000002", "secretary": "13800000001", "sibling": "13800000004",
+          "committee": "13800000003", "admin": "13800000000"}
+LOGIN = "login"  # redirected to the login page
+
+# endpoint, method, url template, expected status per role (in ROLES order)
+MATRIX = [
+    ("auth.login", "GET", "/login", (200, 200, 200, 200, 200, 200)),
+    ("auth.logout", "POST", "/logout", (LOGIN, 302, 302, 302, 302, 302)),
+    ("auth.password", "GET", "/account/password", (LOGIN, 200, 200, 200, 200, 200)),
+    ("study.home", "GET", "/", (LOGIN, 200, 200, 200, 200, 200)),
+    ("study.complete", "POST", "/lessons/{text_lesson}/complete", (LOGIN, 302, 302, 302, 302, 302)),
+    ("study.complete", "POST", "/lessons/{draft_lesson}/complete", (LOGIN, 404, 404, 404, 404, 302)),
+    ("study.quiz", "POST", "/lessons/{quiz_lesson}/quiz", (LOGIN, 200, 200, 200, 200, 200)),
+    ("catalog.index", "GET", "/courses", (LOGIN, 200, 200, 200, 200, 200)),
+    ("catalog.course", "GET", "/courses/{course}", (LOGIN, 200, 200, 200, 200, 200)),
+    ("catalog.course", "GET", "/courses/{draft}", (LOGIN, 404, 404, 404, 404, 200)),
+    ("catalog.lesson", "GET", "/courses/{course}/lessons/01-text", (LOGIN, 200, 200, 200, 200, 200)),
+    ("catalog.lesson", "GET", "/courses/{draft}/lessons/01-text", (LOGIN, 404, 404, 404, 404, 200)),
+    ("catalog.media", "GET", "/courses/{course}/media/cover.png", (LOGIN, 200, 200, 200, 200, 200)),
+    ("catalog.media", "GET", "/courses/{draft}/media/cover.png", (LOGIN, 404, 404, 404, 404, 200)),
+    ("orgs.tree", "GET", "/orgs", (LOGIN, 403, 302, 302, 200, 200)),
+    ("orgs.detail", "GET", "/orgs/CA-1", (LOGIN, 403, 200, 403, 200, 200)),
+    ("orgs.detail", "GET", "/orgs/CA-2", (LOGIN, 403, 403, 200, 200, 200)),
+    ("orgs.detail", "GET", "/orgs/CA", (LOGIN, 403, 403, 403, 200, 200)),
+    ("orgs.detail", "GET", "/orgs/ROOT", (LOGIN, 403, 403, 403, 403, 200)),
+    ("static", "GET", "/static/css/app.css", (200, 200, 200, 200, 200, 200)),
+]
+
+
+@pytest.fixture
+def world(city, make_course, app, tmp_path):
+    course = make_course()
+    draft = make_course(title="草稿课程", status=CourseStatus.DRAFT)
+    for c in (course, draft):
+        c.media_dir = f"{c.slug}/v1"
+        folder = tmp_path / "instance" / "media" / c.media_dir
+        folder.mkdir(parents=True)
+        (folder / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    from learning.extensions import db
+
+    db.session.commit()
+    return {"course": course.slug, "draft": draft.slug, "text_lesson": course.lessons[0].id,
+            "quiz_lesson": course.lessons[2].id, "draft_lesson": draft.lessons[0].id}
+
+
+def _call(client, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    page = client.get("/login")  # every page carries the session's CSRF token
+    return client.post(url, data={"csrf_token": csrf_from(page.get_data(as_text=True)), "q0": "0", "q1": "1"})
+
+
+@pytest.mark.parametrize("role_index, role", list(enumerate(ROLES)))
+def test_access_matrix(app, world, role_index, role):
+    failures = []
+    for endpoint, method, template, expected in MATRIX:
+        client = app.test_client()
+        if role != "anonymous":
+            assert AuthActions(client).login(PHONES[role]).status_code == 302
+        url = template.format(**world)
+        response = _call(client, method, url)
+        want = expected[role_index]
+        if want == LOGIN:
+            ok = response.status_code in (302, 401) and "/login" in response.headers.get("Location", "/login")
+        else:
+            ok = response.status_code == want
+        if not ok:
+            failures.append(f"{method} {url}: {response.status_code}, expected {want}")
+    assert not failures, f"{role}: " + "; ".join(failures)
+
+
+def test_every_route_is_in_the_matrix(app):
+    covered = {endpoint for endpoint, *_ in MATRIX}
+    missing = sorted({rule.endpoint for rule in app.url_map.iter_rules()} - covered)
+    assert not missing, f"routes missing from the access matrix: {missing}"

@@ -1,0 +1,42 @@
+"""Concurrent writers on SQLite queue on BEGIN IMMEDIATE instead of failing with 'database is locked'."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from conftest import AuthActions, csrf_from
+from learning.extensions import db
+from learning.study.models import MemberYear
+
+
+def test_concurrent_completions_never_fail(app, city, make_member, make_course):
+    courses = [make_course(lessons=("text",), hours=1) for _ in range(6)]
+    members = [make_member(city["a1"], phone=f"1370000{i:04d}") for i in range(8)]
+    clients = []
+    for member in members:
+        client = app.test_client()
+        assert AuthActions(client).login(member.phone).status_code == 302
+        token = csrf_from(client.get("/").get_data(as_text=True))
+        clients.append((client, token))
+    statuses: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(clients))
+
+    def work(client, token):
+        barrier.wait()
+        for course in courses:
+            response = client.post(f"/lessons/{course.lessons[0].id}/complete", data={"csrf_token": token})
+            with lock:
+                statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=work, args=pair) for pair in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [302] * (len(members) * len(courses))
+    db.session.expire_all()
+    hours = {row.member_id: row.hours for row in db.session.scalars(select(MemberYear))}
+    assert all(hours[m.id] == 6 for m in members)
