@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
+from learning.database import write_transactions
 from learning.extensions import db
 
 
@@ -38,9 +39,10 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     from learning.timeutil import local_today
 
     upgrade(directory=current_app.extensions["migrate"].directory)
-    courses = demo.load_library(media_root())
-    created = demo.build_demo(local_today())
-    db.session.commit()
+    with write_transactions():
+        courses = demo.load_library(media_root())
+        created = demo.build_demo(local_today())
+        db.session.commit()
     click.echo(f"courses imported: {len(courses)}; demo city {'created' if created else 'already present'}")
     click.echo("\n红帆学院 demo logins (password for all: hongfan):")
     for login in demo.LOGINS:

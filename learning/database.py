@@ -1,20 +1,38 @@
 """Engine set-up and the one-commit-per-request rule."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from collections.abc import Iterator
+
 from flask import Flask, Response, has_request_context, request
 from sqlalchemy import Engine, event
 
 from learning.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_write_intent: ContextVar[bool | None] = ContextVar("hongfan_write_intent", default=None)
+
+
+@contextmanager
+def write_transactions() -> Iterator[None]:
+    """Outside a request (CLI commands), declare that transactions will write."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
 
 
 def _wants_write() -> bool:
-    """Requests that may write (and CLI commands) take SQLite's write lock when their
-    transaction begins: a deferred transaction that reads and then writes can fail with
-    'database is locked' when another writer committed in between, and busy_timeout cannot
-    help it. GET requests never write, so they keep concurrent read transactions."""
-    return not has_request_context() or request.method not in SAFE_METHODS
+    """Requests that may write (and CLI commands that declare it) take SQLite's write lock
+    when their transaction begins: a deferred transaction that reads and then writes can fail
+    with 'database is locked' when another writer committed in between, and busy_timeout
+    cannot help it. GET requests never write, so they keep concurrent read transactions."""
+    declared = _write_intent.get()
+    if declared is not None:
+        return declared
+    return has_request_context() and request.method not in SAFE_METHODS
 
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

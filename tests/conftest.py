@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 import shutil
 import threading
 from pathlib import Path
@@ -16,7 +17,8 @@ from datetime import date
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from learning import create_app
@@ -29,6 +31,27 @@ from learning.orgs.operations import create_member, create_org, grant_role
 PG_URL = os.environ.get("HONGFAN_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
 _schema_ready = False
+
+
+class IsolatedClient(FlaskClient):
+    """Runs every request in its own thread, as a real server would: the request gets its own
+    app context, database session and `g`, instead of sharing the test body's."""
+
+    def open(self, *args, **kwargs):
+        outcome: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                outcome["response"] = super(IsolatedClient, self).open(*args, **kwargs)
+            except BaseException as error:  # re-raised in the test's thread
+                outcome["error"] = error
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]  # type: ignore[misc]
+        return outcome["response"]
 
 
 @pytest.fixture
@@ -44,6 +67,7 @@ def app(tmp_path, monkeypatch) -> Iterator[Flask]:
         "DATABASE_URL": url,
         "SECRET_KEY": "test-secret-not-for-production",
     })
+    app.test_client_class = IsolatedClient
     with app.app_context():
         if not PG_URL or not _schema_ready:
             if PG_URL:
@@ -56,6 +80,36 @@ def app(tmp_path, monkeypatch) -> Iterator[Flask]:
             tables = ", ".join(t.name for t in _db.metadata.sorted_tables)
             with _db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def fresh_url(tmp_path):
+    """An empty database of its own (no schema): for migrations and the demo command."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+        return
+    name = f"hongfan_migrate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def empty_app(fresh_url, tmp_path) -> Iterator[Flask]:
+    """An app on an empty database (nothing created): what `hongfan demo` meets on a new machine."""
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": fresh_url,
+                      "SECRET_KEY": "test-secret-not-for-production"})
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        yield app
+        _db.session.remove()
         _db.engine.dispose()
 
 

@@ -115,6 +115,8 @@ def test_failed_login_limit_holds_across_server_processes(city, app):
         assert clients[attempt % 2].login("13800000002", "wrong password").status_code == 401
     assert clients[0].login("13800000002").status_code == 429
     assert clients[1].login("13800000002").status_code == 429
+    with other.app_context():
+        db.engine.dispose()
 
 
 def test_failed_logins_are_limited_per_address(city, app):

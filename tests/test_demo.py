@@ -22,20 +22,20 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def test_demo_twice_leaves_the_same_data(runner, app):
-    first = runner.invoke(args=["demo", "--no-serve"])
+def test_demo_twice_leaves_the_same_data(empty_app):
+    first = empty_app.test_cli_runner().invoke(args=["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
     for phone in ("13800000000", "13800000001", "13800000002"):
         assert phone in first.output
     before = _fingerprint()
-    second = runner.invoke(args=["demo", "--no-serve"])
+    second = empty_app.test_cli_runner().invoke(args=["demo", "--no-serve"])
     assert second.exit_code == 0, second.output
     db.session.expire_all()
     assert _fingerprint() == before
 
 
-def test_demo_city_is_realistic(runner, app):
-    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+def test_demo_city_is_realistic(empty_app):
+    assert empty_app.test_cli_runner().invoke(args=["demo", "--no-serve"]).exit_code == 0
     committees = db.session.scalar(select(func.count()).where(Organization.kind == OrgKind.COMMITTEE,
                                                               Organization.depth == 1))
     branches = db.session.scalar(select(func.count()).where(Organization.kind == OrgKind.BRANCH))
@@ -64,11 +64,11 @@ def test_demo_city_is_realistic(runner, app):
     assert db.session.scalar(select(func.count()).select_from(MemberYear)) > 150
 
 
-def test_demo_member_can_finish_a_course_with_one_lesson(runner, app):
+def test_demo_member_can_finish_a_course_with_one_lesson(empty_app):
     """The README's tour: the demo member is one text lesson short of finishing a course."""
     from learning.study.queries import courses_in_progress
 
-    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    assert empty_app.test_cli_runner().invoke(args=["demo", "--no-serve"]).exit_code == 0
     member = db.session.scalar(select(Member).where(Member.phone == "13800000002"))
     states = courses_in_progress(member)
     assert any(s.total - s.done == 1 and s.next_lesson.kind == "text" for s in states)

@@ -1,37 +1,13 @@
 """`hongfan db upgrade` builds exactly the schema the models describe (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
-import os
-import uuid
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from learning import create_app
 from learning.extensions import db
-
-PG_URL = os.environ.get("HONGFAN_TEST_DATABASE_URL")
-
-
-@pytest.fixture
-def fresh_url(tmp_path):
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
-        return
-    name = f"hongfan_migrate_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_migrated_schema_matches_the_models(fresh_url, tmp_path):

@@ -4,6 +4,7 @@ All of them keep MemberYear counters in the same transaction as the rows they co
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -59,20 +60,27 @@ def complete_lesson(member: Member, lesson: Lesson, at: datetime) -> CourseCompl
     return _maybe_complete_course(member, lesson.course, at)
 
 
-def submit_quiz(member: Member, lesson: Lesson, answers: list[list[int]], at: datetime):
+@dataclass(frozen=True)
+class QuizResult:
+    score: int  # percent
+    correct: tuple[bool, ...]
+    passed: bool
+
+
+def submit_quiz(member: Member, lesson: Lesson, answers: list[list[int]], at: datetime) -> QuizResult:
     """Grade a quiz attempt, keep the best score, complete the lesson when passed."""
     questions = [QuestionSpec(**{**q, "options": tuple(q["options"]), "answer": tuple(q["answer"])})
                  for q in lesson.questions]
-    result = grade(questions, answers)
+    score, correct = grade(questions, answers)
+    passed = score >= (lesson.pass_score or 0)
     lock_member(member)
     progress = lesson_progress(member, lesson)
-    score = result.score
     if progress.best_score is None or score > progress.best_score:
         progress.best_score = score
     _touch(member, at)
-    if score >= (lesson.pass_score or 0):
+    if passed:
         complete_lesson(member, lesson, at)
-    return result
+    return QuizResult(score=score, correct=correct, passed=passed)
 
 
 def _maybe_complete_course(member: Member, course: Course, at: datetime) -> CourseCompletion | None:
