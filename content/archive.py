@@ -187,7 +187,9 @@ def _plan(zf: zipfile.ZipFile, raw: object, archive: str, limits: ArchiveLimits,
             rep.add(entry.name, None, "archive-duplicate-name", name=entry.name)
     if total > limits.max_total_bytes:
         rep.add(archive, None, "archive-too-large", size=human_size(total), max=human_size(limits.max_total_bytes))
-    if total > limits.ratio_min_bytes and total > limits.max_ratio * max(total_compressed, 1):
+    entry_ratio_reported = any(p.code == "archive-ratio" for p in rep.problems)
+    if (not entry_ratio_reported and total > limits.ratio_min_bytes
+            and total > limits.max_ratio * max(total_compressed, 1)):
         rep.add(archive, None, "archive-ratio", ratio=total // max(total_compressed, 1), max=f"{limits.max_ratio:g}")
     _locate_data(entries, raw, archive, rep)
     return entries

@@ -49,11 +49,12 @@ class TableReader:
     def line(self, key: str | None = None) -> int | None:
         return self.lines.key(*self.path, key) if key else self.lines.key(*self.path)
 
-    def value_line(self, key: str, value: str) -> int | None:
-        return self.lines.value((*self.path, key), value)
+    def value_line(self, key: str, value: str, occurrence: int = 0) -> int | None:
+        return self.lines.value((*self.path, key), value, occurrence)
 
-    def report(self, key: str | None, code: str, **params: object) -> None:
-        self.rep.add(self.file, self.line(key), code, **params)
+    def report(self, at: str | None, code: str, /, **params: object) -> None:
+        """Report a problem on the line of key `at` (None: the table's own line, if any)."""
+        self.rep.add(self.file, self.line(at), code, **params)
 
     def unknown_keys(self, allowed: Iterable[str]) -> None:
         allowed = set(allowed)

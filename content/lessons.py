@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from content.fields import INVALID, TableReader
+from content.filetypes import TEXT_MAX_BYTES
 from content.messages import Reporter
 from content.quiz import read_questions
 from content.tomllines import TomlLines, decode_error
@@ -46,6 +47,9 @@ class ParsedLesson:
 
 def read_text(path: Path, source: str, rep: Reporter) -> str | None:
     """UTF-8 text with a Windows BOM dropped and line endings unified; None (reported) otherwise."""
+    if path.stat().st_size > TEXT_MAX_BYTES:
+        rep.add(source, None, "text-too-large", max=f"{TEXT_MAX_BYTES // (1024 * 1024)} MB")
+        return None
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -90,7 +94,10 @@ def read_lesson(path: Path, source: str, rep: Reporter) -> ParsedLesson | None:
     if data is None:
         return None
     body = "\n".join(lines[close + 1:])
-    return _read_fields(data, TomlLines(front, offset=1), source, body, close + 2, quiz=False, rep=rep)
+    # the blank line usually left after the closing fence is layout, not content
+    stripped = body.lstrip("\n")
+    body_line = close + 2 + (len(body) - len(stripped))
+    return _read_fields(data, TomlLines(front, offset=1), source, stripped, body_line, quiz=False, rep=rep)
 
 
 def _read_fields(data: dict[str, Any], lines: TomlLines, source: str, body: str, body_line: int,
@@ -102,7 +109,7 @@ def _read_fields(data: dict[str, Any], lines: TomlLines, source: str, body: str,
     if kind is not INVALID:
         allowed = ("quiz",) if quiz else MARKDOWN_KINDS
         if kind not in (*MARKDOWN_KINDS, "quiz"):
-            r.report("kind", "kind-unknown", value=kind, allowed="、".join(allowed))
+            r.report("kind", "kind-unknown", value=kind, allowed=allowed)
             kind = INVALID
         elif kind not in allowed:
             r.report("kind", "kind-mismatch", value=kind)

@@ -110,7 +110,8 @@ def body_refs(md_text: str) -> list[BodyRef]:
 
 def disallowed_html(fragment: str) -> list[str]:
     """Tags (and event-handler attributes) in raw HTML that rendering would remove."""
-    problems = [f"<{tag.lower()}>" for tag in _HTML_TAG.findall(fragment) if tag.lower() not in ALLOWED_TAGS]
+    tags = dict.fromkeys(tag.lower() for tag in _HTML_TAG.findall(fragment))
+    problems = [f"<{tag}>" for tag in tags if tag not in ALLOWED_TAGS]
     if _EVENT_ATTR.search(fragment):
         problems.append("on…=")
     if "javascript:" in fragment.lower():

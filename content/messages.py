@@ -11,7 +11,7 @@ from content.model import Problem
 LOCALES = ("zh", "en")
 
 # code -> (zh, en). Placeholders are filled from the keyword arguments of Reporter.add; a value
-# wrapped in Term is itself translated through TERMS.
+# wrapped in Term is itself translated through TERMS, and a list is joined the locale's way.
 MESSAGES: dict[str, tuple[str, str]] = {
     # where the package is
     "package-not-found": (
@@ -325,12 +325,17 @@ class Term(str):
     """A message parameter that is translated, not shown verbatim."""
 
 
+def _show(value: object, index: int) -> object:
+    if isinstance(value, Term):
+        return TERMS[value][index]
+    if isinstance(value, list | tuple):
+        return ("、", ", ")[index].join(str(v) for v in value)
+    return value
+
+
 def message(code: str, locale: str, params: dict[str, object]) -> str:
     index = 1 if locale == "en" else 0
-    values = {
-        key: TERMS[value][index] if isinstance(value, Term) else value
-        for key, value in params.items()
-    }
+    values = {key: _show(value, index) for key, value in params.items()}
     return MESSAGES[code][index].format(**values)
 
 
@@ -341,7 +346,7 @@ class Reporter:
     locale: str = "zh"
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, file: str, line: int | None, code: str, **params: object) -> None:
+    def add(self, file: str, line: int | None, code: str, /, **params: object) -> None:
         self.problems.append(Problem(file, line, code, message(code, self.locale, params)))
 
     def sorted(self) -> list[Problem]:

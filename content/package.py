@@ -135,7 +135,7 @@ def _read_course(tree: _Tree, rep: Reporter) -> tuple[TableReader | None, dict[s
     values["summary"] = r.string("summary", max_len=1000)
     category = r.string("category", max_len=20)
     if category is not INVALID and category not in CATEGORIES:
-        r.report("category", "category-unknown", value=category, allowed="、".join(CATEGORIES))
+        r.report("category", "category-unknown", value=category, allowed=CATEGORIES)
         category = INVALID
     values["category"] = category
     hours = r.number("hours")
@@ -148,7 +148,7 @@ def _read_course(tree: _Tree, rep: Reporter) -> tuple[TableReader | None, dict[s
         unknown = [a for a in audience if a not in OCCUPATIONS]
         for value in unknown:
             rep.add(COURSE_TOML, r.value_line("audience", value), "audience-unknown", value=value,
-                    allowed="、".join(OCCUPATIONS))
+                    allowed=OCCUPATIONS)
         audience = INVALID if unknown else tuple(dict.fromkeys(audience))
     values["audience"] = audience
     values["tags"] = r.string_list("tags", max_items=20, max_len=20)
@@ -163,9 +163,9 @@ def _lesson_order(tree: _Tree, course: TableReader | None, listed: Any, rep: Rep
     if listed is None or listed is INVALID or course is None:
         return present
     order: list[str] = []
-    for name in listed:
+    for index, name in enumerate(listed):
         relpath = f"lessons/{name}"
-        line = course.value_line("lessons", name)
+        line = course.value_line("lessons", name, listed[:index].count(name))
         if relpath in order:
             rep.add(COURSE_TOML, line, "lesson-listed-twice", name=name)
         elif "/" in name or relpath not in present:
@@ -239,8 +239,9 @@ def _check_body(lesson: ParsedLesson, tree: _Tree, rep: Reporter) -> list[str]:
     return used
 
 
-def _check_requires(lessons: list[ParsedLesson], rep: Reporter) -> None:
-    slugs = {lesson.slug for lesson in lessons}
+def _check_requires(lessons: list[ParsedLesson], slugs: set[str], rep: Reporter) -> None:
+    """`slugs` are the ids of every lesson in the course, including ones whose file could not be
+    read (their own problem is reported; a reference to them is not a second one)."""
     graph: dict[str, list[str]] = {}
     for lesson in lessons:
         if lesson.requires is INVALID:
@@ -341,7 +342,7 @@ def _validate_tree(root: Path, rep: Reporter, tempdir: Path | None) -> CoursePac
     for lesson in parsed.values():
         media[lesson.source] = _check_media(lesson, tree, rep)
         used[lesson.source] = _check_body(lesson, tree, rep)
-    _check_requires(lessons, rep)
+    _check_requires(lessons, {Path(p).stem for p in order}, rep)
     if course is not None:
         _check_cover(course, values.get("cover"), tree, rep)
     if rep.problems or course is None:

@@ -63,6 +63,7 @@ class TomlLines:
                 counts[name] = index + 1
                 current = (*name, index)
                 self._keys.setdefault(current, number)
+                self._keys.setdefault(name, number)  # the array as a whole: its first header
                 continue
             if match := _TABLE_HEADER.match(line):
                 current = _parts(match.group(1))
@@ -80,9 +81,9 @@ class TomlLines:
                 return line
         return None
 
-    def value(self, path: Path, value: str) -> int | None:
-        """The line where the string `value` is written inside the array at `path` (which may
-        span several lines); falls back to the key's line."""
+    def value(self, path: Path, value: str, occurrence: int = 0) -> int | None:
+        """The line where the string `value` is written (for the `occurrence`-th time, from 0)
+        inside the array at `path`, which may span several lines; falls back to the key's line."""
         start = self.key(*path)
         if start is None:
             return None
@@ -91,7 +92,9 @@ class TomlLines:
         for index in range(first, len(self._lines)):
             text = self._lines[index]
             if any(q in text for q in quoted):
-                return index + 1 + self._offset
+                if occurrence == 0:
+                    return index + 1 + self._offset
+                occurrence -= 1
             if "]" in text:
                 break
         return start
