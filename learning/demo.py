@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+import content
 from content import load_package
 from learning.auth.passwords import hash_password
 from learning.catalog.models import Course, CourseStatus
@@ -22,7 +23,7 @@ from learning.orgs.operations import create_member, create_org, grant_role
 from learning.study import operations as study
 from learning.timeutil import from_aware, academy_zone
 
-LIBRARY = Path(__file__).resolve().parent.parent / "content" / "library"
+LIBRARY = Path(content.__file__).resolve().parent / "library"  # inside the package: wheels ship it too
 DEMO_PASSWORD = "hongfan"
 ROOT_CODE = "HF"
 ADMIN_PHONE, SECRETARY_PHONE, MEMBER_PHONE = "13800000000", "13800000001", "13800000002"
