@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
+from helpers import PASSWORD, AuthActions
 from learning import create_app
 from learning.auth.passwords import hash_password
 from learning.catalog.models import Course, CourseStatus, Lesson
@@ -29,7 +30,6 @@ from learning.orgs.models import Member, Organization, OrgKind, Role
 from learning.orgs.operations import create_member, create_org, grant_role
 
 PG_URL = os.environ.get("HONGFAN_TEST_DATABASE_URL")
-PASSWORD = "correct horse battery"
 _schema_ready = False
 
 
@@ -211,29 +211,6 @@ def city(make_org, make_member):
         "other": make_member(a2, name="骑手小李", phone="13800000005"),
     }
     return {"root": root, "committee": committee, "a1": a1, "a2": a2, **people}
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-class AuthActions:
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-
-    def login(self, phone: str, password: str = PASSWORD, remember: bool = True, next: str = ""):
-        page = self.client.get("/login")
-        data = {"csrf_token": csrf_from(page.get_data(as_text=True)), "phone": phone,
-                "password": password, "next": next}
-        if remember:
-            data["remember"] = "y"
-        return self.client.post("/login", data=data)
-
-    def logout(self):
-        page = self.client.get("/")
-        return self.client.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import AuthActions, csrf_from
+from helpers import AuthActions, csrf_from
 from learning.catalog.models import CourseStatus
 
 ROLES = ("anonymous", "member", "secretary", "sibling", "committee", "admin")

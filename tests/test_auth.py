@@ -6,7 +6,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from conftest import PASSWORD, csrf_from
+from helpers import PASSWORD, csrf_from
 from learning import create_app
 from learning.audit.models import AuditEvent
 from learning.extensions import db
@@ -72,7 +72,7 @@ def test_logout_revokes_copies_of_old_cookies(city, auth, client):
 def test_password_change_ends_other_sessions(city, app, auth):
     phone_a = app.test_client()
     phone_b = app.test_client()
-    from conftest import AuthActions
+    from helpers import AuthActions
 
     AuthActions(phone_a).login("13800000002")
     AuthActions(phone_b).login("13800000002")
@@ -106,7 +106,7 @@ def test_failed_logins_are_limited_per_account(city, auth):
 
 def test_failed_login_limit_holds_across_server_processes(city, app):
     """Two app instances on the same database stand for two server processes."""
-    from conftest import AuthActions
+    from helpers import AuthActions
 
     other = create_app({"TESTING": True, "INSTANCE_PATH": app.instance_path,
                         "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "x" * 32})
@@ -120,7 +120,7 @@ def test_failed_login_limit_holds_across_server_processes(city, app):
 
 
 def test_failed_logins_are_limited_per_address(city, app):
-    from conftest import AuthActions
+    from helpers import AuthActions
 
     app.config["LOGIN_LIMIT_PER_ADDRESS"] = 3
     actions = AuthActions(app.test_client())

@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from conftest import AuthActions, csrf_from
+from helpers import AuthActions, csrf_from
 from learning.extensions import db
 from learning.study.models import MemberYear
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import AuthActions, csrf_from
+from helpers import AuthActions, csrf_from
 
 
 def _post(client, url, **data):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import PASSWORD
+from helpers import PASSWORD
 
 
 def _login(page, base, phone):

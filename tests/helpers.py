@@ -1,0 +1,31 @@
+"""Helpers shared by test modules (importable as `helpers`: pytest puts tests/ on sys.path)."""
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+PASSWORD = "correct horse battery"
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, phone: str, password: str = PASSWORD, remember: bool = True, next: str = ""):
+        page = self.client.get("/login")
+        data = {"csrf_token": csrf_from(page.get_data(as_text=True)), "phone": phone,
+                "password": password, "next": next}
+        if remember:
+            data["remember"] = "y"
+        return self.client.post("/login", data=data)
+
+    def logout(self):
+        page = self.client.get("/")
+        return self.client.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
