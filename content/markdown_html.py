@@ -6,6 +6,7 @@ work) and nh3 then keeps only an explicit allow-list. Links and images are resol
 token stream, so what the validator reports and what the renderer shows cannot disagree."""
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ ALLOWED_TAGS = frozenset({
     "table", "thead", "tbody", "tr", "th", "td", "blockquote", "code", "pre",
     "em", "strong", "a", "img", "br", "hr",
 })
-_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+# "*": nothing, or ammonia keeps its default generic attributes (lang, title) on every tag.
+_ATTRIBUTES = {"*": set(), "a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
 # Table column alignment: markdown-it writes it as a style attribute, which is not allowed
 # (no CSS from packages); an enumerated align attribute carries the same meaning safely.
 _ALIGN = {"left", "center", "right"}
@@ -32,6 +34,8 @@ _STYLE_ALIGN = re.compile(r"^text-align:\s*(left|center|right)$")
 _HTML_TAG = re.compile(r"<\s*/?\s*([a-zA-Z][a-zA-Z0-9-]*)")
 _IMG_TAG = re.compile(r'<img((?:\s+[a-zA-Z-]+="[^"]*")*)\s*/?>')
 _SRC_ATTR = re.compile(r'\ssrc="')
+_HTML_URL = re.compile(
+    r"""<\s*(img|a)\b[^>]*?\s(src|href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _EVENT_ATTR = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
 
 _md = MarkdownIt("commonmark", {"html": True}).enable("table")
@@ -95,7 +99,7 @@ def body_refs(md_text: str) -> list[BodyRef]:
     for token in parse(md_text):
         start, end = token.map or (0, 1)
         if token.type == "html_block":
-            found.append(BodyRef("html", token.content, None, start))
+            found.extend(_html_refs(token.content, lines, start, end))
         for child in token.children or ():
             if child.type == "image":
                 url = str(child.attrGet("src") or "")
@@ -104,7 +108,17 @@ def body_refs(md_text: str) -> list[BodyRef]:
                 url = str(child.attrGet("href") or "")
                 found.append(BodyRef("link", url, resolve_ref(url), _line_of(lines, start, end, url)))
             elif child.type == "html_inline":
-                found.append(BodyRef("html", child.content, None, _line_of(lines, start, end, child.content)))
+                found.extend(_html_refs(child.content, lines, start, end))
+    return found
+
+
+def _html_refs(fragment: str, lines: list[str], start: int, end: int) -> list[BodyRef]:
+    """The fragment itself (for disallowed tags) and the targets of raw <img src> / <a href>."""
+    found = [BodyRef("html", fragment, None, _line_of(lines, start, end, fragment.split("\n", 1)[0]))]
+    for match in _HTML_URL.finditer(fragment):
+        url = html.unescape(next(g for g in match.group(3, 4, 5) if g is not None))
+        element = "image" if match.group(1).lower() == "img" else "link"
+        found.append(BodyRef(element, url, resolve_ref(url), _line_of(lines, start, end, url)))
     return found
 
 
@@ -172,19 +186,21 @@ def render_markdown(md_text: str, media_base: str | None = None) -> str:
     links may go to http(s)/mailto addresses and media files, and carry rel="noopener noreferrer"."""
     tokens = parse(md_text)
     _rewrite(tokens, media_base)
-    html = _md.renderer.render(tokens, _md.options, {})
+    rendered = _md.renderer.render(tokens, _md.options, {})
 
     def keep(tag: str, attribute: str, value: str) -> str | None:
+        # Markdown references were rewritten on the token stream; raw HTML ones arrive here as
+        # written and get the same treatment.
         if tag == "img" and attribute == "src":
-            return value if _is_media_url(value, media_base) else None
+            return _media_target(value, media_base)
         if tag == "a" and attribute == "href":
-            if value.lower().startswith(LINK_SCHEMES) or value.startswith("#") or _is_media_url(value, media_base):
+            if value.lower().startswith(LINK_SCHEMES) or value.startswith("#"):
                 return value
-            return None
+            return _media_target(value, media_base)
         return value
 
     clean = nh3.clean(
-        html,
+        rendered,
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(attrs) for tag, attrs in _ATTRIBUTES.items()},
         tag_attribute_values={tag: {a: set(v) for a, v in values.items()} for tag, values in _TAG_VALUES.items()},
@@ -198,8 +214,15 @@ def render_markdown(md_text: str, media_base: str | None = None) -> str:
     return _IMG_TAG.sub(lambda m: m.group(0) if _SRC_ATTR.search(m.group(1)) else "", clean)
 
 
-def _is_media_url(value: str, media_base: str | None) -> bool:
-    if not media_base or not value.startswith(media_base):
-        return False
-    rest = unquote(value[len(media_base):])
-    return "\\" not in rest and ".." not in rest.split("/") and not _SCHEME.match(rest)
+def _media_target(value: str, media_base: str | None) -> str | None:
+    """`value` when it already is a URL under media_base, the rewritten URL when it is a package
+    media reference, else None."""
+    if not media_base:
+        return None
+    if value.startswith(media_base):
+        rest = unquote(value[len(media_base):])
+        if "\\" not in rest and ".." not in rest.split("/") and not _SCHEME.match(rest):
+            return value
+        return None
+    ref = resolve_ref(value)
+    return _media_url(media_base, ref) if ref.kind == "media" else None

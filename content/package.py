@@ -395,6 +395,8 @@ def validate_path(path: str | os.PathLike[str], locale: str = "zh", *, limits: A
     if not path.is_file():
         rep.add(path.name, None, "package-not-found", path=str(path))
         return None, rep.sorted()
+    if workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
     tempdir = Path(tempfile.mkdtemp(prefix="hongfan-pkg-", dir=workdir))
     try:
         extracted = tempdir / "package"

@@ -246,3 +246,12 @@ def test_grade_refuses_a_wrong_number_of_answers():
     q = QuestionSpec("single", "?", ("a", "b"), (0,), "")
     with pytest.raises(ValueError):
         grade([q], [])
+
+
+def test_raw_html_images_and_links_are_checked_like_markdown_ones(package):
+    package.replace("lessons/01-intro.md", "## 头盔", '## 头盔\n\n<img src="https://evil.example/pixel.gif">\n\n'
+                    'text <a href="../media/none.pdf">讲义</a>')
+    pkg, problems = validate_path(package.root)
+    found = {(p.code, p.line) for p in problems}
+    assert ("markdown-image-outside-media", 9) in found
+    assert ("markdown-link-missing", 11) in found
