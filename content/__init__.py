@@ -6,7 +6,14 @@ from content.export import export_zip
 from content.markdown_html import render_markdown
 from content.messages import MESSAGES
 from content.model import (
-    CATEGORIES, FORMAT_VERSION, OCCUPATIONS, CoursePackage, LessonSpec, PackageInvalid, Problem, QuestionSpec,
+    CATEGORIES,
+    FORMAT_VERSION,
+    OCCUPATIONS,
+    CoursePackage,
+    LessonSpec,
+    PackageInvalid,
+    Problem,
+    QuestionSpec,
 )
 from content.package import load_package, open_package, validate_path
 from content.quiz import grade

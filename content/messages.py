@@ -92,7 +92,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Lesson id '{slug}' is used twice: {other} uses it too",
     ),
     "lesson-bad-id": (
-        "课时文件名“{name}”无效：文件名（不含扩展名）只能用小写英文字母、数字、“-”和“_”，以字母或数字开头，最长 64 个字符",
+        "课时文件名“{name}”无效：文件名（不含扩展名）只能用小写英文字母、数字、“-”和“_”，"
+        "以字母或数字开头，最长 64 个字符",
         "Lesson file name '{name}' is invalid: the name without extension may use lowercase letters, "
         "digits, '-' and '_', start with a letter or digit, at most 64 characters",
     ),

@@ -22,10 +22,16 @@ from content.archive import ArchiveLimits, is_junk, safe_extract
 from content.fields import INVALID, TableReader
 from content.filetypes import IMAGE_TYPES, LESSON_MEDIA, MEDIA_TYPES, check_file, file_type
 from content.lessons import LESSON_ID, ParsedLesson, read_lesson, read_text
-from content.markdown_html import BodyRef, body_refs, disallowed_html, resolve_package_path
+from content.markdown_html import body_refs, disallowed_html, resolve_package_path
 from content.messages import Reporter, Term
 from content.model import (
-    CATEGORIES, FORMAT_VERSION, OCCUPATIONS, CoursePackage, LessonSpec, PackageInvalid, Problem,
+    CATEGORIES,
+    FORMAT_VERSION,
+    OCCUPATIONS,
+    CoursePackage,
+    LessonSpec,
+    PackageInvalid,
+    Problem,
 )
 from content.tomllines import TomlLines, decode_error
 

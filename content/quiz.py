@@ -115,7 +115,7 @@ def grade(questions: Sequence[QuestionSpec], answers: Sequence[Sequence[int]]) -
     Raises ValueError when the number of answers differs from the number of questions."""
     if len(answers) != len(questions):
         raise ValueError(f"{len(answers)} answers for {len(questions)} questions")
-    correct = tuple(set(chosen) == set(q.answer) for q, chosen in zip(questions, answers))
+    correct = tuple(set(chosen) == set(q.answer) for q, chosen in zip(questions, answers, strict=True))
     if not questions:
         return 0, ()
     right = sum(correct)

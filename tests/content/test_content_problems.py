@@ -74,7 +74,8 @@ def _zip_of_folder(pkg, tmp, media, rawzip):
 QUIZ = "lessons/05-quiz.toml"
 INTRO = "lessons/01-intro.md"
 TALK = "lessons/02-talk.md"
-ONE_LESSON = 'lessons = [\n    "01-intro.md",\n    "02-talk.md",\n    "03-audio.md",\n    "04-handout.md",\n    "05-quiz.toml",\n]'
+ONE_LESSON = ('lessons = [\n    "01-intro.md",\n    "02-talk.md",\n    "03-audio.md",\n    "04-handout.md",\n'
+              '    "05-quiz.toml",\n]')
 
 CASES: list[Case] = [
     # where the package is
@@ -84,7 +85,8 @@ CASES: list[Case] = [
     Case("toml-syntax", _replace("course.toml", 'version = "1.0.0"', 'version = 1.0.0.0'), "course.toml", 'version ='),
     Case("text-encoding", _write(INTRO, "+++\ntitle = \"头盔\"\n+++\n".encode("gbk")), INTRO, None),
     Case("text-too-large", _write(INTRO, "+++\ntitle = \"x\"\nduration = 60\n+++\n" + "很长" * 800_000), INTRO, None),
-    Case("unknown-key", _replace("course.toml", "hours = 1.5", "hours = 1.5\ntitel = \"拼错\""), "course.toml", "titel"),
+    Case("unknown-key", _replace("course.toml", "hours = 1.5", "hours = 1.5\ntitel = \"拼错\""),
+         "course.toml", "titel"),
     Case("field-missing", _replace("course.toml", 'summary = "骑手、货车司机和网约车司机的道路交通安全要点。"\n', ""),
          "course.toml", None),
     Case("field-type", _replace("course.toml", "hours = 1.5", 'hours = "1.5"'), "course.toml", "hours"),
@@ -96,7 +98,8 @@ CASES: list[Case] = [
     Case("format-unsupported", _replace("course.toml", "format = 1", "format = 2"), "course.toml", 1),
     Case("id-invalid", _replace("course.toml", 'id = "road-safety"', 'id = "Road_Safety"'), "course.toml", 2),
     Case("version-invalid", _replace("course.toml", 'version = "1.0.0"', 'version = "1 0"'), "course.toml", 3),
-    Case("category-unknown", _replace("course.toml", 'category = "安全"', 'category = "娱乐"'), "course.toml", "category"),
+    Case("category-unknown", _replace("course.toml", 'category = "安全"', 'category = "娱乐"'),
+         "course.toml", "category"),
     Case("audience-unknown", _replace("course.toml", 'audience = ["外卖骑手", "快递员"]',
                                       'audience = [\n  "外卖骑手",\n  "宇航员",\n]'), "course.toml", '"宇航员"'),
     Case("hours-out-of-range", _replace("course.toml", "hours = 1.5", "hours = 0"), "course.toml", "hours"),
@@ -163,21 +166,24 @@ CASES: list[Case] = [
          "![头盔示意图]"),
     Case("markdown-link-invalid", _replace(INTRO, "## 头盔", "## 头盔\n\n[配置](../course.toml)"), INTRO, "[配置]"),
     Case("markdown-link-missing", _replace(INTRO, "../media/handout.pdf", "../media/gone.pdf"), INTRO, "gone.pdf"),
-    Case("markdown-html-removed", _replace(INTRO, "## 头盔", "## 头盔\n\n<script>alert(1)</script>"), INTRO, "<script>"),
+    Case("markdown-html-removed", _replace(INTRO, "## 头盔", "## 头盔\n\n<script>alert(1)</script>"),
+         INTRO, "<script>"),
     # files in the package
     Case("file-disallowed", _write("media/page.html", "<p>hi</p>"), "media/page.html", None),
     Case("file-symlink", lambda pkg, tmp, m, r: os.symlink("/etc/passwd", pkg.path("media/passwd.png")),
          "media/passwd.png", None),
     Case("file-empty", _write("media/blank.png", b""), "media/blank.png", None),
     Case("file-content-mismatch", _write("media/helmet.png", lambda m: m.jpeg()), "media/helmet.png", None),
-    Case("file-html", _write("media/helmet.png", b"<!DOCTYPE html><script>alert(1)</script>"), "media/helmet.png", None),
+    Case("file-html", _write("media/helmet.png", b"<!DOCTYPE html><script>alert(1)</script>"),
+         "media/helmet.png", None),
     Case("file-executable", _write("media/helmet.png", lambda m: m.elf), "media/helmet.png", None),
     Case("mp4-not-h264", _write("media/talk.mp4", lambda m: m.mp4(b"hvc1")), "media/talk.mp4", None),
     Case("m4a-not-aac", _write("media/talk.m4a", lambda m: m.m4a(b"alac")), "media/talk.m4a", None),
     # archives
     Case("archive-corrupt", lambda pkg, tmp, m, r: _file(tmp / "upload.zip", b"PK\x03\x04 not really a zip"),
          "upload.zip", None),
-    Case("archive-too-many-entries", _zipped(lambda r: [r.Member(f"media/{i}.png".encode(), b"x") for i in range(2001)]),
+    Case("archive-too-many-entries",
+         _zipped(lambda r: [r.Member(f"media/{i}.png".encode(), b"x") for i in range(2001)]),
          "upload.zip", None),
     Case("archive-too-large", _zip_of_folder, "upload.zip", None, ArchiveLimits(max_total_bytes=2000)),
     Case("archive-file-too-large", _zip_of_folder, "media/jingle.mp3", None, ArchiveLimits(max_file_bytes=1000)),
