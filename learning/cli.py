@@ -1,14 +1,13 @@
 """`hongfan`: Flask's command line bound to the academy (run, db upgrade, demo, …)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from learning.catalog.storage import course_store
 from learning.database import write_transactions
 from learning.extensions import db
 
@@ -23,12 +22,6 @@ def main() -> None:
     FlaskGroup(create_app=_create_app, load_dotenv=False, help="红帆学院 Hongfan Academy")()
 
 
-def media_root() -> Path:
-    root = Path(current_app.instance_path) / "media"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -41,7 +34,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     with write_transactions():
-        courses = demo.load_library(media_root())
+        courses = demo.load_library(course_store())
         created = demo.build_demo(local_today())
         db.session.commit()
     click.echo(f"courses imported: {len(courses)}; demo city {'created' if created else 'already present'}")
@@ -56,5 +49,64 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
+@click.group("content")
+def content_group() -> None:
+    """Course packages: validate, import, export."""
+
+
+@content_group.command("validate")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def content_validate(path: str, lang: str) -> None:
+    """Check a package folder or .zip; list every problem (exit 1) or summarize it (exit 0)."""
+    from content import validate_path
+
+    pkg, problems = validate_path(path, locale=lang)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1)
+    with pkg:
+        click.echo(f"{pkg.id} {pkg.version}: {pkg.title} · {pkg.category} · {pkg.hours:g} 学时 · "
+                   f"{len(pkg.lessons)} lessons")
+
+
+@content_group.command("import")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--publish", is_flag=True, help="Publish at once (members see it).")
+@with_appcontext
+def content_import(path: str, publish: bool) -> None:
+    """Import a package folder or .zip as a new course or a new version (all or nothing)."""
+    from content import validate_path
+    from learning.catalog.operations import import_package
+
+    pkg, problems = validate_path(path)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1)
+    with pkg, write_transactions():
+        course = import_package(pkg, store_root=course_store(), actor=None, publish=publish)
+        db.session.commit()
+    click.echo(f"imported {course.slug} {course.version} ({course.status})")
+
+
+@content_group.command("export")
+@click.argument("course_id")
+@click.argument("out", type=click.Path(dir_okay=False))
+@with_appcontext
+def content_export(course_id: str, out: str) -> None:
+    """Write the stored package of a course to OUT.zip (importing it gives the same course)."""
+    from content import export_zip
+    from learning.catalog.queries import course_by_slug
+
+    course = course_by_slug(course_id)
+    if course is None or not course.media_dir:
+        raise click.ClickException(f"no course {course_id!r}")
+    export_zip(course_store() / course.media_dir, out)
+    click.echo(f"wrote {out}")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
+    app.cli.add_command(content_group)

@@ -74,7 +74,7 @@ LOGINS = (
 )
 
 
-def load_library(media_root: Path, library: Path = LIBRARY) -> list[Course]:
+def load_library(store_root: Path, library: Path = LIBRARY) -> list[Course]:
     """Import every starter course whose version is not in the database yet, published."""
     imported = []
     for folder in sorted(p for p in library.iterdir() if (p / "course.toml").is_file()):
@@ -82,7 +82,7 @@ def load_library(media_root: Path, library: Path = LIBRARY) -> list[Course]:
         course = db.session.scalar(select(Course).where(Course.slug == pkg.id))
         if course is not None and course.version == pkg.version:
             continue
-        imported.append(import_package(pkg, media_root=media_root, actor=None, publish=True))
+        imported.append(import_package(pkg, store_root=store_root, actor=None, publish=True))
     return imported
 
 

@@ -47,7 +47,7 @@ def world(city, make_course, app, tmp_path):
     draft = make_course(title="草稿课程", status=CourseStatus.DRAFT)
     for c in (course, draft):
         c.media_dir = f"{c.slug}/v1"
-        folder = tmp_path / "instance" / "media" / c.media_dir
+        folder = tmp_path / "instance" / "courses" / c.media_dir / "media"
         folder.mkdir(parents=True)
         (folder / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
     from learning.extensions import db

@@ -24,17 +24,13 @@ def _strip_media(path: str | None) -> str | None:
     return path[len(MEDIA_PREFIX):] if path.startswith(MEDIA_PREFIX) else path
 
 
-def copy_media(pkg: CoursePackage, media_root: Path) -> str:
-    """Copy the package's media/ into a fresh folder; returns its name relative to media_root.
-    A fresh folder per import means the live version's files are never touched: switching
-    Course.media_dir in the database transaction is what publishes the new files."""
+def store_package(pkg: CoursePackage, store_root: Path) -> str:
+    """Copy the validated package (course.toml, lessons/, media/) into a fresh folder and return
+    its name relative to store_root. A fresh folder per import means the live version's files
+    are never touched: switching Course.media_dir in the database transaction is what publishes
+    the new version. The stored package is also what `hongfan content export` writes out."""
     name = f"{pkg.id}/{pkg.version}-{uuid.uuid4().hex[:12]}"
-    target = media_root / name
-    source = pkg.root / "media"
-    if source.is_dir():
-        shutil.copytree(source, target)
-    else:
-        target.mkdir(parents=True)
+    shutil.copytree(pkg.root, store_root / name)
     return name
 
 
@@ -43,12 +39,12 @@ def copy_media(pkg: CoursePackage, media_root: Path) -> str:
 LESSON_MEDIA_BASE = "../media/"
 
 
-def import_package(pkg: CoursePackage, *, media_root: Path, actor: Member | None, publish: bool) -> Course:
+def import_package(pkg: CoursePackage, *, store_root: Path, actor: Member | None, publish: bool) -> Course:
     """Create the course or replace it with a new version. Lessons are matched by id: an
     unchanged lesson (same digest) keeps its row and so members' progress; a changed one is
     updated and marked; a lesson the new version dropped is retired, never deleted."""
     course = db.session.scalar(select(Course).where(Course.slug == pkg.id))
-    media_dir = copy_media(pkg, media_root)
+    media_dir = store_package(pkg, store_root)
     if course is None:
         course = Course(slug=pkg.id, status=CourseStatus.DRAFT)
         db.session.add(course)

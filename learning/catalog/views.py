@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import abort, current_app, render_template, request, send_from_directory
+from flask import abort, render_template, request, send_from_directory
 from flask_login import current_user, login_required
 
 from learning.catalog import bp, queries
+from learning.catalog.storage import course_store
 from learning.study.queries import course_state, progress_by_lesson
 
 
@@ -58,6 +57,6 @@ def media(slug: str, name: str):
     course = _course_or_404(slug)
     if not course.media_dir:
         abort(404)
-    root = Path(current_app.instance_path) / "media" / course.media_dir
+    root = course_store() / course.media_dir / "media"
     # send_from_directory refuses paths that escape root; conditional=True answers Range requests.
     return send_from_directory(root, name, conditional=True, max_age=3600)
