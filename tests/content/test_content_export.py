@@ -53,3 +53,14 @@ def test_round_trip_of_a_zip_package(package, tmp_path):
         again = export_zip(pkg, tmp_path / "again.zip")
         with open_package(again) as reloaded:
             assert reloaded == pkg
+
+
+def test_command_line_check_and_export(package, tmp_path, capsys):
+    from content.__main__ import main
+    assert main(["check", str(package.root)]) == 0
+    assert "OK — road-safety 1.0.0, 5 lessons" in capsys.readouterr().out
+    assert main(["export", str(package.root), str(tmp_path / "out.zip")]) == 0
+    assert load_package(tmp_path / "out.zip") == load_package(package.root)
+    package.replace("course.toml", "hours = 1.5", "hours = 0")
+    assert main(["--locale", "en", "check", str(package.root)]) == 1
+    assert "course.toml:7: [hours-out-of-range] Hours 0 out of range" in capsys.readouterr().out
