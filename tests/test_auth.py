@@ -163,3 +163,39 @@ def test_inactive_member_cannot_log_in(city, auth):
     city["member"].active = False
     db.session.commit()
     assert auth.login("13800000002").status_code == 401
+
+
+def test_failed_login_limit_in_redis_when_configured(city, app):
+    """With HONGFAN_REDIS_URL the counters live in Redis (shared by several app servers)."""
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    redis.Redis.from_url(url).flushdb()
+    from helpers import AuthActions
+
+    app.config["REDIS_URL"] = url
+    app.extensions.pop("hongfan_throttle", None)
+    actions = AuthActions(app.test_client())
+    for _ in range(5):
+        assert actions.login("13800000002", "wrong password").status_code == 401
+    assert actions.login("13800000002").status_code == 429
+    assert int(redis.Redis.from_url(url).get("hongfan:login:acct:13800000002")) == 5
+    redis.Redis.from_url(url).flushdb()
+
+
+def test_csrf_token_does_not_expire_while_the_session_lives(city, app, auth, client, make_course, monkeypatch):
+    """A member opens a quiz on the bus and submits it hours later: the answers still go in."""
+    import time as time_module
+
+    course = make_course()
+    quiz = course.lessons[2]
+    auth.login("13800000002")
+    page = client.get(f"/courses/{course.slug}/lessons/{quiz.slug}").get_data(as_text=True)
+    token = csrf_from(page)
+    later = time_module.time() + 5 * 3600
+    monkeypatch.setattr(time_module, "time", lambda: later)
+    response = client.post(f"/lessons/{quiz.id}/quiz", data={"csrf_token": token, "q0": "0", "q1": "1"})
+    assert response.status_code == 200 and "100 <small>" in response.get_data(as_text=True)
