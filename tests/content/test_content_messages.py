@@ -51,3 +51,11 @@ def test_message_fills_terms_and_lists():
     from content.messages import Term
     assert message("field-type", "en", {"key": "hours", "expected": Term("number")}) == "Field 'hours' must be a number"
     assert message("category-unknown", "zh", {"value": "x", "allowed": ("a", "b")}) == "未知分类“x”；可选：a、b"
+
+
+def test_format_spec_lists_exactly_the_problem_codes():
+    from pathlib import Path
+    spec = (Path(__file__).resolve().parents[2] / "content" / "FORMAT.md").read_text(encoding="utf-8")
+    table = spec.split("## 11. Problem codes", 1)[1].split("## 12.", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z0-9-]+)` \|", table, flags=re.MULTILINE))
+    assert documented == set(MESSAGES)
