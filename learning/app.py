@@ -45,9 +45,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def _nav():
         from flask_login import current_user
 
-        from learning.orgs.queries import is_manager
+        from learning.orgs.queries import is_admin, is_manager
 
-        return {"nav": {"manager": is_manager(current_user) if current_user.is_authenticated else False}}
+        signed_in = current_user.is_authenticated
+        return {"nav": {"manager": signed_in and is_manager(current_user),
+                        "admin": signed_in and is_admin(current_user)}}
 
     from learning.cli import register_commands
 

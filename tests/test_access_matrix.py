@@ -37,6 +37,9 @@ MATRIX = [
     ("orgs.detail", "GET", "/orgs/CA-2", (LOGIN, 403, 403, 200, 200, 200)),
     ("orgs.detail", "GET", "/orgs/CA", (LOGIN, 403, 403, 403, 200, 200)),
     ("orgs.detail", "GET", "/orgs/ROOT", (LOGIN, 403, 403, 403, 403, 200)),
+    ("catalog.admin_index", "GET", "/admin/courses", (LOGIN, 403, 403, 403, 403, 200)),
+    ("catalog.admin_upload", "POST", "/admin/courses/upload", (LOGIN, 403, 403, 403, 403, 400)),
+    ("catalog.admin_status", "POST", "/admin/courses/{course}/status", (LOGIN, 403, 403, 403, 403, 400)),
     ("static", "GET", "/static/css/app.css", (200, 200, 200, 200, 200, 200)),
 ]
 

@@ -96,3 +96,14 @@ def import_package(pkg: CoursePackage, *, store_root: Path, actor: Member | None
     record("course_imported", actor_id=actor.id if actor else None, target=f"course:{course.slug}",
            version=pkg.version, previous_version=previous_version, published=publish)
     return course
+
+
+def set_status(course: Course, status: str, *, actor: Member) -> None:
+    """Publish, unpublish (back to draft) or archive; members see published courses only."""
+    if status not in set(CourseStatus):
+        raise ValueError(status)
+    previous = course.status
+    course.status = status
+    if status == CourseStatus.PUBLISHED and course.published_at is None:
+        course.published_at = utcnow()
+    record("course_status", actor_id=actor.id, target=f"course:{course.slug}", before=previous, after=status)

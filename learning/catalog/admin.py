@@ -1,0 +1,75 @@
+"""Course administration: upload a package, see its problems, publish / unpublish / archive."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from content import validate_path
+from learning.catalog import bp, operations
+from learning.catalog.forms import STATUS_LABELS, StatusForm, UploadForm
+from learning.catalog.models import Course
+from learning.catalog.queries import course_by_slug
+from learning.catalog.storage import course_store
+from learning.extensions import db
+from learning.i18n import is_english
+from learning.orgs.queries import is_admin
+
+
+def _require_admin() -> None:
+    if not is_admin(current_user):
+        abort(403)
+
+
+@bp.route("/admin/courses")
+@login_required
+def admin_index():
+    _require_admin()
+    courses = db.session.scalars(select(Course).order_by(Course.status, Course.category, Course.title))
+    return render_template("catalog/admin_index.html", courses=list(courses), form=UploadForm(),
+                           status_labels=STATUS_LABELS)
+
+
+@bp.route("/admin/courses/upload", methods=["POST"])
+@login_required
+def admin_upload():
+    _require_admin()
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return render_template("catalog/admin_index.html", courses=[], form=form,
+                               status_labels=STATUS_LABELS), 400
+    # Werkzeug has already spooled a large upload to a temporary file; copy it in chunks to
+    # our own file so the archive checks can seek in it.
+    uploads = Path(current_app.instance_path) / "uploads"
+    uploads.mkdir(exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=uploads, suffix=".zip") as spooled:
+        form.package.data.save(spooled)
+        spooled.flush()
+        pkg, problems = validate_path(spooled.name, locale="en" if is_english() else "zh")
+        if problems:
+            filename = form.package.data.filename
+            return render_template("catalog/admin_problems.html", problems=problems, filename=filename), 400
+        with pkg:
+            course = operations.import_package(pkg, store_root=course_store(), actor=current_user,
+                                               publish=bool(form.publish.data))
+    flash(_("已导入《%(title)s》版本 %(version)s。", title=course.title, version=course.version), "success")
+    return redirect(url_for("catalog.course", slug=course.slug))
+
+
+@bp.route("/admin/courses/<slug>/status", methods=["POST"])
+@login_required
+def admin_status(slug: str):
+    _require_admin()
+    course = course_by_slug(slug)
+    if course is None:
+        abort(404)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    operations.set_status(course, form.status.data, actor=current_user)
+    flash(_("《%(title)s》的状态已更新。", title=course.title), "success")
+    return redirect(url_for("catalog.admin_index"))
