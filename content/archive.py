@@ -17,9 +17,10 @@ import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from content.filetypes import check_file, file_type
+from content.junk import is_junk
 from content.messages import Reporter, Term, human_size
 from content.model import PackageInvalid
 
@@ -27,7 +28,6 @@ _CHUNK = 1024 * 1024
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _UNICODE_PATH_EXTRA = 0x7075
-_JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 
 
 @dataclass(frozen=True)
@@ -40,17 +40,6 @@ class ArchiveLimits:
     # and a bomb needs size to hurt.
     ratio_min_bytes: int = 1024 * 1024
     max_path_chars: int = 240
-
-
-def is_junk(name: str) -> bool:
-    """Files that archivers and desktops add on their own (macOS resource forks, Finder and
-    Explorer metadata). They are skipped, never extracted, so a zip made by double-clicking
-    on a Mac is not refused for them."""
-    parts = PurePosixPath(name).parts
-    if not parts:
-        return False
-    base = parts[-1]
-    return parts[0] == "__MACOSX" or base.lower() in _JUNK_NAMES or base.startswith("._")
 
 
 def _unicode_path_extra(info: zipfile.ZipInfo, raw_name: bytes) -> str | None:

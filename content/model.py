@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from content.junk import is_junk
+
 FORMAT_VERSION = 1
 
 CATEGORIES: tuple[str, ...] = (
@@ -96,13 +98,15 @@ class CoursePackage:
         raise KeyError(slug)
 
     def media_files(self) -> tuple[str, ...]:
-        """Every regular file under media/, relative to the root, sorted."""
+        """Every media file of the package (relative to the root, sorted): what an importer
+        copies. Desktop junk a folder package may hold (.DS_Store, Thumbs.db) is left out."""
         media = self.root / "media"
         if not media.is_dir():
             return ()
         return tuple(sorted(
-            p.relative_to(self.root).as_posix()
-            for p in media.rglob("*") if p.is_file() and not p.is_symlink()
+            relpath for p in media.rglob("*")
+            if p.is_file() and not p.is_symlink()
+            and not is_junk(relpath := p.relative_to(self.root).as_posix())
         ))
 
     def cleanup(self) -> None:

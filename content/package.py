@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from content.archive import ArchiveLimits, is_junk, safe_extract
+from content.archive import ArchiveLimits, safe_extract
 from content.fields import INVALID, TableReader
 from content.filetypes import IMAGE_TYPES, LESSON_MEDIA, MEDIA_TYPES, check_file, file_type
+from content.junk import is_junk
 from content.lessons import LESSON_ID, ParsedLesson, read_lesson, read_text
 from content.markdown_html import body_refs, disallowed_html, resolve_package_path
 from content.messages import Reporter, Term

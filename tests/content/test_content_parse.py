@@ -198,7 +198,9 @@ def test_media_files_lists_everything_under_media(package):
 def test_desktop_junk_in_a_folder_is_ignored(package):
     package.write(".DS_Store", b"\x00\x00\x00\x01Bud1")
     package.write("media/Thumbs.db", b"\xd0\xcf\x11\xe0")
-    assert validate_path(package.root)[1] == []
+    pkg, problems = validate_path(package.root)
+    assert problems == []
+    assert "media/Thumbs.db" not in pkg.media_files()
 
 
 # ---------------------------------------------------------------- digests
