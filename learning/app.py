@@ -36,6 +36,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     from learning import auth, catalog, orgs, study
+    # Views are imported here, not by the packages' __init__: models and queries can then be
+    # imported in any order without dragging in (and cycling through) every blueprint.
+    from learning.auth import views as _auth_views  # noqa: F401
+    from learning.catalog import admin as _catalog_admin, views as _catalog_views  # noqa: F401
+    from learning.orgs import views as _orgs_views  # noqa: F401
+    from learning.study import views as _study_views  # noqa: F401
 
     auth.init_app(app)
     for blueprint in (auth.bp, study.bp, catalog.bp, orgs.bp):

@@ -32,4 +32,3 @@ def init_app(app: Flask) -> None:
         return member
 
 
-from learning.auth import views  # noqa: E402,F401

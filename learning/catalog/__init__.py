@@ -3,5 +3,3 @@ from flask import Blueprint
 
 bp = Blueprint("catalog", __name__)
 
-from learning.catalog import views  # noqa: E402,F401
-from learning.catalog import admin  # noqa: E402,F401

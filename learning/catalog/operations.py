@@ -30,7 +30,13 @@ def store_package(pkg: CoursePackage, store_root: Path) -> str:
     are never touched: switching Course.media_dir in the database transaction is what publishes
     the new version. The stored package is also what `hongfan content export` writes out."""
     name = f"{pkg.id}/{pkg.version}-{uuid.uuid4().hex[:12]}"
-    shutil.copytree(pkg.root, store_root / name)
+    target = store_root / name
+    # Only the package's own files: a folder package may carry desktop junk (.DS_Store, …)
+    # that the validator ignores.
+    for relative in ("course.toml", *(lesson.source for lesson in pkg.lessons), *pkg.media_files()):
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(pkg.root / relative, destination)
     return name
 
 

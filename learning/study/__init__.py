@@ -3,4 +3,3 @@ from flask import Blueprint
 
 bp = Blueprint("study", __name__)
 
-from learning.study import views  # noqa: E402,F401
