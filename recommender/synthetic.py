@@ -12,7 +12,8 @@ What the generated academy contains, and why each piece is there:
   members join during the year (short history) and about 12 % drop out (their history stops early).
 * **Interests**: each member mixes nine categories (理论学习, 党史, …, 数字技能).  The mix depends on the
   occupation (drivers and riders care about 安全 and 职业技能, 主播 about 数字技能) and on age (older
-  members take more 党史 and 理论学习, younger ones more 数字技能), with individual noise.
+  members take more 党史 and 理论学习, younger ones more 数字技能), with individual noise.  Age acts
+  smoothly (each course's appeal drifts with age in 3-year steps), not through fixed bands.
 * **Hidden taste clusters**: every member belongs to one of eight clusters that nothing in the member
   table reveals; each course appeals differently to each cluster.  Only completion histories expose
   this, which is what collaborative filtering is for.
@@ -118,7 +119,7 @@ _GENERAL_TOPICS = {
 _ASPECTS = ["入门", "要点", "案例", "实务", "专题", "问答", "进阶", "解读", "实训", "指南"]
 _PART_NAMES = ["一", "二", "三", "四"]
 _CLUSTERS = 8
-_AGE_BAND_EDGES = (25, 35, 45, 55)
+_AGE_STEPS = 16          # 18–65 in 3-year steps
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def generate_academy(
         n_courses, year, start, end, rng)
     released = courses["released_on"].to_numpy(dtype="datetime64[s]").astype(np.int64)
 
-    members, occ_idx, band_idx, m_start, m_end = _make_members(n_members, year, start, end, rng)
+    members, occ_idx, m_start, m_end = _make_members(n_members, year, start, end, rng)
     cluster = rng.integers(0, _CLUSTERS, n_members)
     branches, branch_of, branch_industry = _make_branches(occ_idx, rng)
     members["branch_id"] = branches["branch_id"].to_numpy()[branch_of]
@@ -167,8 +168,10 @@ def generate_academy(
     interest /= interest.sum(axis=1, keepdims=True)
 
     # --- course weights per (occupation, age band, taste cluster) group ----------------------
-    n_occ, n_band = len(occ_names), len(_AGE_BAND_EDGES) + 1
-    band_mid = np.array([21, 30, 40, 50, 58], dtype=float)
+    # Age acts smoothly (3-year steps), not through the coarse bands a model might use.
+    n_occ, n_band = len(occ_names), _AGE_STEPS
+    band_idx = np.clip((members["age"].to_numpy() - 18) // 3, 0, _AGE_STEPS - 1)
+    band_mid = 18 + 3 * np.arange(_AGE_STEPS) + 1.0
     age_tilt = rng.normal(0, 0.35, n_courses) + np.array(_AGE_SLOPE)[course_cat] * 0.5
     taste = np.exp(rng.normal(0, 0.9, (_CLUSTERS, n_courses)))
     aud = np.ones((n_occ, n_courses))
@@ -247,10 +250,6 @@ def _valid_unique(all_m, all_c, all_t, m_start, m_end, released):
     first = np.ones(all_m.size, dtype=bool)
     first[1:] = (all_m[1:] != all_m[:-1]) | (all_c[1:] != all_c[:-1])
     return all_m[first], all_c[first], all_t[first]
-
-
-def age_band(age: np.ndarray) -> np.ndarray:
-    return np.searchsorted(np.array(_AGE_BAND_EDGES), age, side="right")
 
 
 def _make_courses(n_courses, year, start, end, rng):
@@ -364,7 +363,7 @@ def _make_members(n_members, year, start, end, rng):
         "joined_on": joined.astype("datetime64[s]"),
         "left_on": np.where(left > 0, left, np.iinfo(np.int64).min).astype("datetime64[s]"),
     })
-    return members, occ_idx, age_band(age), m_start, m_end
+    return members, occ_idx, m_start, m_end
 
 
 def _make_branches(occ_idx, rng):

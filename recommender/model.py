@@ -1,0 +1,520 @@
+"""``Recommender``: the hybrid model behind members' plans (DESIGN §5).
+
+Four parts produce signals for every (member, course) pair, and a learned combiner turns them into
+one score:
+
+* **collaborative** — item-to-item weights from completion sets (EASE closed form and item-kNN
+  cosine), applied to the member's history with recent courses weighted more;
+* **sequential** — what members took next after the member's latest courses (series, follow-ups);
+* **demographic** — how much the member's age band × occupation takes each course, smoothed
+  towards the occupation, the age band and everyone, so small groups borrow strength;
+* **content** — character n-gram TF-IDF over title, summary, tags, category and audience, giving
+  similarity to the history, to what the member's group takes, and to the occupation's name.
+
+The combiner (gradient-boosted trees with monotone constraints) is trained inside ``fit`` to pick
+each sampled member's *next* course out of sampled negatives, from signals computed without that
+course.  Some sampled members are trained with their whole history hidden and some courses with
+all their completions hidden, so the combiner learns how to serve a new member (age and occupation
+only) and a new course (text only) from the same examples, instead of hand-written rules.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Hashable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from . import persistence
+from .content import fit_content
+from .data import AGE_BAND_EDGES, Catalogue, Interactions, age_band, build_catalogue, read_interactions
+from .features import (MONOTONE, PARTS, Examples, FeatureContext, active_features,
+                       dismissal_similarity, pair_features, profile_features, recency_weights,
+                       sequence_weights)
+from .ids import IdMap
+from .profile import Profile, Recommendation
+from .reasons import Reason
+from .signals import Groups, Signals, age_bin, fit_signals
+
+
+class Recommender(BaseEstimator):
+    """Hybrid course recommender.  See the module docstring for how it works.
+
+    Parameters
+    ----------
+    parts : which parts to use (any of "collaborative", "sequential", "demographic", "content");
+        the evaluation's ablation drops one at a time.
+    age_bands : upper-exclusive edges of the age bands (default <25, 25–34, 35–44, 45–54, 55+).
+    recency_half_life : how many courses back a history course counts half as much.
+    sequence_window : how many of the latest courses the sequential part looks at.
+    ease_l2 : EASE ridge strength; ``None`` = half the mean completions per course.
+    ease_max_items : above this catalogue size EASE is skipped (its inverse is n³).
+    knn_shrink : shrinkage added to the cosine denominator (damps rarely co-taken pairs).
+    demographic_prior : pseudo-completions pulling a group's course mix towards its back-off.
+    min_occupation_count : occupations with fewer members share one "other" bucket.
+    max_occupations : at most this many occupation buckets (the most frequent).
+    max_history : only the latest this many courses of a history are read.
+    n_negatives : sampled non-completed courses per training example.
+    max_train_examples : members sampled to train the combiner.
+    cold_member_fraction : share of those trained with their whole history hidden.
+    new_course_fraction : share of courses whose completions are hidden while training.
+    combiner : "gbm" (HistGradientBoostingClassifier) or "logistic".
+    combiner_iter : boosting iterations for "gbm".
+    dismiss_penalty : score taken off per unit of similarity to a dismissed course, used when
+        ``fit`` saw no dismissals to learn that weight from.
+    text_columns : course columns the content part reads; ``None`` = every text or list column.
+    random_state : seed for every sampling step and the combiner.
+    """
+
+    def __init__(
+        self,
+        *,
+        parts: tuple[str, ...] = PARTS,
+        age_bands: tuple[float, ...] = AGE_BAND_EDGES,
+        recency_half_life: float = 5.0,
+        sequence_window: int = 3,
+        ease_l2: float | None = None,
+        ease_max_items: int = 8_000,
+        knn_shrink: float = 10.0,
+        demographic_prior: float = 20.0,
+        min_occupation_count: int = 5,
+        max_occupations: int = 200,
+        max_history: int = 200,
+        n_negatives: int = 20,
+        max_train_examples: int = 30_000,
+        cold_member_fraction: float = 0.15,
+        new_course_fraction: float = 0.05,
+        combiner: str = "gbm",
+        combiner_iter: int = 60,
+        dismiss_penalty: float = 2.0,
+        text_columns: tuple[str, ...] | None = None,
+        random_state: int | None = None,
+    ):
+        self.parts = parts
+        self.age_bands = age_bands
+        self.recency_half_life = recency_half_life
+        self.sequence_window = sequence_window
+        self.ease_l2 = ease_l2
+        self.ease_max_items = ease_max_items
+        self.knn_shrink = knn_shrink
+        self.demographic_prior = demographic_prior
+        self.min_occupation_count = min_occupation_count
+        self.max_occupations = max_occupations
+        self.max_history = max_history
+        self.n_negatives = n_negatives
+        self.max_train_examples = max_train_examples
+        self.cold_member_fraction = cold_member_fraction
+        self.new_course_fraction = new_course_fraction
+        self.combiner = combiner
+        self.combiner_iter = combiner_iter
+        self.dismiss_penalty = dismiss_penalty
+        self.text_columns = text_columns
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, interactions: pd.DataFrame, members: pd.DataFrame | None = None,
+            courses: pd.DataFrame | None = None, dismissals: pd.DataFrame | None = None) -> Recommender:
+        """Learn from completions.
+
+        interactions: DataFrame[member_id, course_id, timestamp] (timestamp: datetime or number)
+        members: DataFrame[member_id, age, occupation] (optional columns; may be None)
+        courses: DataFrame[course_id, …] with any of title, summary, tags, category, audience, hours
+        dismissals: DataFrame[member_id, course_id] of courses members marked 不感兴趣 (optional);
+            with it the combiner learns how much similarity to a dismissed course should cost.
+        """
+        started = _time.perf_counter()
+        parts = frozenset(self.parts)
+        unknown = parts - set(PARTS)
+        if unknown:
+            raise ValueError(f"unknown parts {sorted(unknown)}; choose from {PARTS}")
+        if self.combiner not in ("gbm", "logistic"):
+            raise ValueError(f"combiner must be 'gbm' or 'logistic', got {self.combiner!r}")
+        rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
+
+        catalogue = build_catalogue(courses, interactions["course_id"].to_numpy(dtype=object)
+                                    if "course_id" in interactions.columns else np.array([], dtype=object),
+                                    self.text_columns)
+        data = read_interactions(interactions, members, catalogue)
+        if data.user.size == 0:
+            raise ValueError("interactions is empty: nothing to learn from")
+        n_items = len(catalogue)
+
+        occupations, user_occ = self._occupation_buckets(data)
+        groups = Groups(n_occ=len(occupations), n_band=len(self.age_bands) + 2)
+        user_band = age_band(data.age, tuple(self.age_bands))
+        self._user_age_bin = age_bin(data.age)
+        content = fit_content(catalogue.texts) if "content" in parts else None
+        dis_ptr, dis_items = self._dismissals(dismissals, data, catalogue)
+        with_dismissals = dis_items.size > 0
+
+        self.catalogue_ = catalogue
+        self.occupations_ = occupations
+        self.groups_ = groups
+        self.content_ = content
+        self.features_ = active_features(parts, with_dismissals)
+        occ_rows = IdMap(list(dict.fromkeys(
+            [*occupations.ids, *sorted({o for a in catalogue.audience for o in a}, key=str)])))
+        self.occ_rows_ = occ_rows
+        audience_rows = np.vstack([self._audience_vector(o) for o in occ_rows.ids] + [self._audience_vector(None)])
+        occ_text_rows = np.vstack([self._occ_text_vector(o) for o in occ_rows.ids]
+                                  + [np.zeros(n_items, dtype=np.float32)])
+        self._audience_rows = audience_rows
+        self._occ_text_rows = occ_text_rows
+
+        # --- training examples for the combiner -----------------------------------------
+        ex, pairs, labels, weights, signal_rows = self._examples(data, user_occ, user_band, groups, occ_rows,
+                                                        dis_ptr, dis_items, rng)
+        train_signals = self._signals(data, signal_rows, user_occ, user_band, groups, parts, content)
+        ctx = self._context(train_signals)
+        x = pair_features(ctx, ex, pairs[0], pairs[1])
+        # Members with and without a history are different problems (which signals exist at
+        # all), so each gets its own combiner rather than one that must learn the gate.
+        pair_cold = (np.diff(ex.hist_ptr) == 0)[pairs[0]]
+        self.combiner_ = {}
+        for regime, rows in (("cold", pair_cold), ("warm", ~pair_cold)):
+            if labels[rows].min(initial=1) == 0 and labels[rows].max(initial=0) == 1:
+                self.combiner_[regime] = self._fit_combiner(x[rows], labels[rows], weights[rows], rng)
+        if not self.combiner_:
+            raise ValueError("too little data to train the combiner: need members with completions")
+
+        # --- serving signals from everything -------------------------------------------
+        everything = np.ones(data.user.size, dtype=bool)
+        self.signals_ = self._signals(data, everything, user_occ, user_band, groups, parts, content)
+        self.context_ = self._context(self.signals_)
+        del self._user_age_bin          # per-member training data: not part of the model
+        self.summary_ = {
+            "members": int(data.n_users),
+            "courses": int(n_items),
+            "courses_with_completions": int((self.signals_.item_count > 0).sum()),
+            "completions": int(data.user.size),
+            "occupations": [str(o) for o in occupations.ids],
+            "first_completion": int(data.time.min()),
+            "last_completion": int(data.time.max()),
+            "dismissals": int(dis_items.size),
+            "training_examples": int(ex.group.size),
+            "training_pairs": int(labels.size),
+            "parts": sorted(parts),
+            "features": list(self.features_),
+            "fit_seconds": round(_time.perf_counter() - started, 3),
+        }
+        return self
+
+    def _occupation_buckets(self, data: Interactions) -> tuple[IdMap, np.ndarray]:
+        occ = pd.Series(data.occupation, dtype=object)
+        counts = occ.dropna().value_counts()
+        frequent = counts[counts >= self.min_occupation_count].index[: self.max_occupations].tolist()
+        occupations = IdMap(frequent)
+        bucket = occupations.encode(data.occupation)
+        return occupations, np.where(bucket >= 0, bucket, len(occupations)).astype(np.int64)
+
+    def _dismissals(self, dismissals, data: Interactions, catalogue: Catalogue):
+        n_users = data.n_users
+        if dismissals is None or len(dismissals) == 0:
+            return np.zeros(n_users + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if not {"member_id", "course_id"} <= set(dismissals.columns):
+            raise ValueError("dismissals needs columns member_id and course_id")
+        u = data.users.encode(dismissals["member_id"].to_numpy(dtype=object))
+        i = catalogue.ids.encode(dismissals["course_id"].to_numpy(dtype=object))
+        ok = (u >= 0) & (i >= 0)
+        u, i = u[ok], i[ok]
+        order = np.lexsort((i, u))
+        u, i = u[order], i[order]
+        ptr = np.searchsorted(u, np.arange(n_users + 1)).astype(np.int64)
+        return ptr, i.astype(np.int64)
+
+    def _signals(self, data, rows, user_occ, user_band, groups, parts, content) -> Signals:
+        return fit_signals(
+            n_items=len(self.catalogue_), user=data.user[rows], item=data.item[rows],
+            time=data.time[rows], n_users=data.n_users, user_occ=user_occ, user_band=user_band,
+            user_age_bin=self._user_age_bin,
+            groups=groups, parts=parts,
+            content_neighbours=content.neighbours if content is not None else None,
+            ease_l2=self.ease_l2, ease_max_items=self.ease_max_items, knn_shrink=self.knn_shrink,
+            sequence_window=self.sequence_window, sequence_smoothing=5.0,
+            demographic_prior=self.demographic_prior, recent_fraction=0.1)
+
+    def _context(self, signals: Signals) -> FeatureContext:
+        return FeatureContext(signals=signals, content=self.content_,
+                              category=self.catalogue_.category,
+                              audience_rows=self._audience_rows, occ_text_rows=self._occ_text_rows,
+                              half_life=float(self.recency_half_life),
+                              window=int(self.sequence_window), features=self.features_)
+
+    def _examples(self, data, user_occ, user_band, groups, occ_rows, dis_ptr, dis_items, rng):
+        """Sample members, hide what each example must predict, and sample negatives.
+
+        Returns the examples, (example, course) pairs, labels and the mask of interaction rows
+        the training-time signals may use (everything except what the examples hide)."""
+        n_items = len(self.catalogue_)
+        n_per_user = np.diff(data.user_ptr)
+        eligible = np.flatnonzero(n_per_user >= 1)
+        chosen = np.sort(rng.choice(eligible, min(self.max_train_examples, eligible.size), replace=False))
+        cold = rng.random(chosen.size) < self.cold_member_fraction
+        keep_ex = cold | (n_per_user[chosen] >= 2)
+        chosen, cold = chosen[keep_ex], cold[keep_ex]
+
+        signal_rows = np.ones(data.user.size, dtype=bool)
+        start, end = data.user_ptr[chosen], data.user_ptr[chosen + 1]
+        # warm examples predict their latest course from the ones before it
+        target_row = np.where(cold, start + (rng.random(chosen.size) * (end - start)).astype(np.int64), end - 1)
+        signal_rows[target_row[~cold]] = False
+        # cold examples: the member's whole history is hidden
+        cold_users = np.zeros(data.n_users, dtype=bool)
+        cold_users[chosen[cold]] = True
+        signal_rows &= ~cold_users[data.user]
+        # new courses: every completion of a sample of courses is hidden
+        taken = np.flatnonzero(np.bincount(data.item, minlength=n_items) > 0)
+        n_new = int(round(self.new_course_fraction * taken.size))
+        if n_new:
+            new = np.zeros(n_items, dtype=bool)
+            new[rng.choice(taken, n_new, replace=False)] = True
+            signal_rows &= ~new[data.item]
+
+        hist_len = np.where(cold, 0, np.minimum(end - 1 - start, self.max_history))
+        hist_ptr = np.concatenate([[0], np.cumsum(hist_len)]).astype(np.int64)
+        src = np.repeat(end - 1 - hist_len, hist_len) + (
+            np.arange(hist_ptr[-1]) - np.repeat(hist_ptr[:-1], hist_len))
+        hist_items = data.item[src].astype(np.int64)
+
+        occ_row = occ_rows.encode([data.occupation[u] for u in chosen])
+        # a member whose occupation is unknown reads the "no information" audience row
+        occ_row = np.where(occ_row >= 0, occ_row, len(occ_rows))
+        n_dis = dis_ptr[chosen + 1] - dis_ptr[chosen]
+        ex_dis_ptr = np.concatenate([[0], np.cumsum(n_dis)]).astype(np.int64)
+        dis_src = np.repeat(dis_ptr[chosen], n_dis) + (
+            np.arange(ex_dis_ptr[-1]) - np.repeat(ex_dis_ptr[:-1], n_dis))
+        ex = Examples(
+            hist_ptr=hist_ptr, hist_items=hist_items,
+            group=groups.group(user_occ[chosen], user_band[chosen]),
+            occ_bucket=user_occ[chosen], band=user_band[chosen], age_bin=self._user_age_bin[chosen],
+            occ_row=occ_row,
+            dis_ptr=ex_dis_ptr, dis_items=dis_items[dis_src].astype(np.int64))
+
+        # negatives: half uniform (so unpopular and new courses are seen), half by popularity
+        # (so the combiner must separate the member's course from other popular ones), weighted
+        # back to uniform: then the combiner learns P(course | member) up to a constant, which
+        # ranks the whole catalogue correctly, instead of that divided by popularity
+        n_ex, k = chosen.size, self.n_negatives
+        ex_of_neg = np.repeat(np.arange(n_ex), k)
+        pop = np.bincount(data.item[signal_rows], minlength=n_items) + 1.0
+        neg = np.where(rng.random(ex_of_neg.size) < 0.5,
+                       rng.integers(0, n_items, ex_of_neg.size),
+                       rng.choice(n_items, ex_of_neg.size, p=pop / pop.sum()))
+        owned = np.sort(data.user.astype(np.int64) * n_items + data.item)
+        for _ in range(3):
+            clash = _contains(owned, chosen[ex_of_neg] * n_items + neg)
+            if not clash.any():
+                break
+            neg[clash] = rng.integers(0, n_items, clash.sum())
+        ok = ~_contains(owned, chosen[ex_of_neg] * n_items + neg)
+        pair_ex = np.concatenate([np.arange(n_ex), ex_of_neg[ok]])
+        pair_item = np.concatenate([data.item[target_row].astype(np.int64), neg[ok]])
+        labels = np.concatenate([np.ones(n_ex, dtype=np.int8), np.zeros(ok.sum(), dtype=np.int8)])
+        q = 0.5 / n_items + 0.5 * pop / pop.sum()
+        w_neg = (1.0 / n_items) / q[neg[ok]]
+        weights = np.concatenate([np.ones(n_ex), w_neg / w_neg.mean()])
+        return ex, (pair_ex, pair_item), labels, weights, signal_rows
+
+    def _fit_combiner(self, x, labels, weights, rng):
+        if self.combiner == "logistic":
+            model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+            return model.fit(x, labels, logisticregression__sample_weight=weights)
+        model = HistGradientBoostingClassifier(
+            max_iter=self.combiner_iter, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=50,
+            l2_regularization=1.0, early_stopping=False,
+            monotonic_cst=[MONOTONE.get(f, 0) for f in self.features_],
+            random_state=int(rng.integers(2**31 - 1)))
+        return model.fit(x, labels, sample_weight=weights)
+
+    # ------------------------------------------------------------------ serving
+    def _audience_vector(self, occupation) -> np.ndarray:
+        """1 where a course's audience names the occupation, 0 where it names others only,
+        0.5 where it is for everyone (or nothing is known)."""
+        audience = self.catalogue_.audience
+        if occupation is None or not self.catalogue_.has_audience:
+            return np.full(len(audience), 0.5, dtype=np.float32)
+        name = str(occupation)
+        return np.array([0.5 if not a else (1.0 if name in a else 0.0) for a in audience], dtype=np.float32)
+
+    def _occ_text_vector(self, occupation) -> np.ndarray:
+        if occupation is None or self.content_ is None:
+            return np.zeros(len(self.catalogue_), dtype=np.float32)
+        return self.content_.text_similarity(str(occupation))
+
+    def _profile_state(self, profile: Profile):
+        if not isinstance(profile, Profile):
+            raise TypeError(f"expected a recommender.Profile, got {type(profile).__name__}")
+        ids = self.catalogue_.ids
+        hist = ids.encode(list(profile.history))
+        hist = hist[hist >= 0]
+        if hist.size:
+            # a course repeated in the history counts once, where it was taken last
+            _, last = np.unique(hist[::-1], return_index=True)
+            hist = hist[np.sort(hist.size - 1 - last)]
+        hist = hist[-self.max_history:] if self.max_history else hist[:0]
+        dismissed = ids.encode(list(profile.dismissed))
+        dismissed = np.unique(dismissed[dismissed >= 0])
+        occ = profile.occupation
+        if occ is not None and _is_nan(occ):
+            occ = None
+        age = profile.age
+        age = np.nan if age is None or _is_nan(age) else float(age)
+        band = int(age_band(age, tuple(self.age_bands)))
+        bucket = int(self.occupations_.encode([occ])[0]) if occ is not None else -1
+        if bucket < 0:
+            bucket = len(self.occupations_)
+        row = int(self.occ_rows_.encode([occ])[0]) if occ is not None else len(self.occ_rows_)
+        if occ is not None and row < 0:
+            audience, occ_text = self._audience_vector(occ), self._occ_text_vector(occ)
+        else:
+            audience, occ_text = self._audience_rows[row], self._occ_text_rows[row]
+        return {"hist": hist.astype(np.int64), "dismissed": dismissed.astype(np.int64),
+                "occupation": occ, "bucket": bucket, "band": band,
+                "group": int(self.groups_.group(np.int64(bucket), np.int64(band))),
+                "age_bin": int(age_bin(age)),
+                "audience": audience, "occ_text": occ_text}
+
+    def _score_all(self, state) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        feats = profile_features(self.context_, state["hist"], state["group"], state["bucket"],
+                                 state["band"], state["age_bin"], state["audience"], state["occ_text"], state["dismissed"])
+        x = np.column_stack([feats[f] for f in self.features_])
+        scores = self._combiner(state["hist"].size).decision_function(x).astype(np.float64)
+        if state["dismissed"].size:
+            if "dismiss_sim" not in self.features_:
+                scores -= self.dismiss_penalty * dismissal_similarity(self.context_, state["dismissed"])
+            scores[state["dismissed"]] = -np.inf
+        return scores, feats
+
+    def score(self, profile: Profile, course_ids: Iterable[Hashable]) -> np.ndarray:
+        """One score per course id (higher is better).  Dismissed courses score ``-inf``; a
+        course id unknown to the model scores as a course nobody has taken and nothing
+        describes."""
+        check_is_fitted(self, "combiner_")
+        state = self._profile_state(profile)
+        course_ids = list(course_ids)
+        idx = self.catalogue_.ids.encode(course_ids)
+        scores, _ = self._score_all(state)
+        out = np.empty(idx.size, dtype=np.float64)
+        known = idx >= 0
+        out[known] = scores[idx[known]]
+        if not known.all():
+            out[~known] = self._unknown_course_score(state)
+        return out
+
+    def _unknown_course_score(self, state) -> float:
+        values = {
+            "hist_len": np.log1p(state["hist"].size),
+            "group_pop": float(self.signals_.log_p_global.min()) if self.signals_.log_p_group is not None else 0.0,
+            "audience": 0.5,
+        }
+        row = np.array([[values.get(f, 0.0) for f in self.features_]], dtype=np.float32)
+        return float(self._combiner(state["hist"].size).decision_function(row)[0])
+
+    def _combiner(self, history_length: int):
+        regime = "warm" if history_length else "cold"
+        return self.combiner_.get(regime) or next(iter(self.combiner_.values()))
+
+    def recommend(self, profile: Profile, k: int = 10,
+                  exclude: Iterable[Hashable] | None = None) -> list[Recommendation]:
+        """The ``k`` best courses the member has not completed, dismissed or excluded, each with
+        a reason the member can read."""
+        check_is_fitted(self, "combiner_")
+        state = self._profile_state(profile)
+        scores, feats = self._score_all(state)
+        scores = scores.copy()
+        scores[state["hist"]] = -np.inf
+        if exclude is not None:
+            ex = self.catalogue_.ids.encode(list(exclude))
+            scores[ex[ex >= 0]] = -np.inf
+        k = max(int(k), 0)
+        if k == 0:
+            return []
+        top = np.argpartition(-scores, min(k, scores.size - 1))[:k] if scores.size > k else np.arange(scores.size)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[np.isfinite(scores[top])]
+        recs = []
+        for i in top:
+            why = self._reason(int(i), state, feats)
+            recs.append(Recommendation(course_id=self.catalogue_.ids.id_of(int(i)),
+                                       score=float(scores[i]), reason=why.text("zh"), why=why))
+        return recs
+
+    def _reason(self, i: int, state, feats) -> Reason:
+        """The most telling signal for course ``i``, in words a member understands."""
+        cat = self.catalogue_
+        s = self.signals_
+        occupation = state["occupation"]
+        hist = state["hist"]
+        if s.item_count[i] == 0:
+            if occupation is not None and state["audience"][i] == 1.0:
+                return Reason("new_course_for_occupation", {"occupation": str(occupation)})
+            name = cat.category_names[cat.category[i]] if cat.category[i] >= 0 else ""
+            return Reason("new_course", {"category": name}) if name else Reason("newest")
+        if hist.size:
+            contrib = np.zeros(hist.size, dtype=np.float64)
+            if s.seq is not None:
+                contrib += sequence_weights(hist.size, self.sequence_window) * s.seq[hist, i]
+            if s.knn is not None:
+                contrib += recency_weights(hist.size, self.recency_half_life) * s.knn[hist, i]
+            strong = [f for f in ("seq", "knn") if f in feats and _top_share(feats[f], i) <= 0.1]
+            if strong and contrib.max() > 0:
+                return Reason("because_completed", {"title": cat.titles[hist[int(np.argmax(contrib))]]})
+        if s.occ_lift is not None and occupation is not None and state["bucket"] < len(self.occupations_):
+            if s.occ_lift[state["bucket"], i] >= np.log(1.5) and s.occ_count[state["bucket"], i] >= 3:
+                return Reason("popular_with_occupation", {"occupation": str(occupation)})
+        if s.band_lift is not None and state["band"] <= len(self.age_bands):
+            if s.band_lift[state["band"], i] >= np.log(1.3):
+                return Reason("popular_with_age")
+        if hist.size and self.content_ is not None:
+            sims = self.content_.similarity[hist, i]
+            if sims.max() >= 0.3:
+                return Reason("similar_to_completed", {"title": cat.titles[hist[int(np.argmax(sims))]]})
+        if occupation is not None and state["audience"][i] == 1.0:
+            return Reason("suits_occupation", {"occupation": str(occupation)})
+        return Reason("popular")
+
+    # ------------------------------------------------------------------ persistence
+    @property
+    def course_ids_(self) -> list[Hashable]:
+        check_is_fitted(self, "combiner_")
+        return self.catalogue_.ids.ids
+
+    def save(self, path, metadata: dict | None = None) -> None:
+        """Write the fitted model to ``path`` atomically, with a format version and ``metadata``
+        (e.g. metrics) readable without loading the model (``persistence.read_header``)."""
+        check_is_fitted(self, "combiner_")
+        persistence.save(self, path, metadata)
+
+    @classmethod
+    def load(cls, path) -> Recommender:
+        """Read a model written by ``save``; raises ``ModelFormatError`` for another format version."""
+        model = persistence.load(path)
+        if not isinstance(model, cls):
+            raise persistence.ModelFormatError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
+
+def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    pos = np.searchsorted(sorted_keys, keys)
+    pos = np.minimum(pos, sorted_keys.size - 1)
+    return sorted_keys[pos] == keys if sorted_keys.size else np.zeros(keys.size, dtype=bool)
+
+
+def _top_share(values: np.ndarray, i: int) -> float:
+    """Share of courses scoring strictly higher than course ``i`` on a signal (0 = the best)."""
+    return float((values > values[i]).mean()) if values[i] > 0 else 1.0
+
+
+def _is_nan(value) -> bool:
+    try:
+        return bool(np.isnan(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,39 @@
+"""The plain values that cross the boundary between the app and the recommender."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+from .reasons import Reason
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A member as the recommender sees them at scoring time.
+
+    ``history`` is the courses completed, oldest first (ids as in ``fit``; unknown ids are
+    ignored).  ``dismissed`` are courses the member marked 不感兴趣: they never come back and
+    similar courses are pushed down.  ``age`` and ``occupation`` may be ``None``.
+    """
+
+    age: float | None = None
+    occupation: Hashable | None = None
+    history: Sequence[Hashable] = ()
+    dismissed: Sequence[Hashable] = ()
+
+    def __post_init__(self):
+        # Freeze the sequences so a Profile can be shared (and cached) safely.
+        object.__setattr__(self, "history", tuple(self.history or ()))
+        object.__setattr__(self, "dismissed", tuple(self.dismissed or ()))
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended course: ``reason`` is the Chinese text a member reads; ``why`` carries the
+    same reason as a code and parameters so the app can show it in another language."""
+
+    course_id: Hashable
+    score: float
+    reason: str
+    why: Reason = field(compare=False)
