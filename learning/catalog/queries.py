@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
 
 from learning.catalog.models import Course, CourseStatus, Lesson
 from learning.extensions import db
@@ -20,14 +21,37 @@ def can_view_course(actor: Member | None, course: Course) -> bool:
     return course.status == CourseStatus.PUBLISHED or is_admin(actor)
 
 
-def catalog(actor: Member | None, *, category: str | None = None, text: str | None = None) -> list[Course]:
-    query = courses_visible_to(actor).order_by(Course.category, Course.title)
+# Study length of a whole course, in minutes: short fits a lunch break, long needs several.
+LENGTHS = {"short": (0, 20), "medium": (20, 40), "long": (40, 10_000)}
+
+
+def course_minutes(course: Course) -> int:
+    return round(sum(lesson.duration_s for lesson in course.required_lessons) / 60)
+
+
+def suits(course: Course, occupation: str | None) -> bool:
+    """A course with no audience suits everyone."""
+    return not course.audience or occupation in course.audience
+
+
+def catalog(actor: Member | None, *, category: str | None = None, text: str | None = None,
+            length: str | None = None, mine: bool = False) -> list[Course]:
+    """Courses for the catalog page. Search matches any part of a title or summary, which for
+    Chinese is what people expect (交通 finds 道路交通安全) without a word segmenter."""
+    query = (courses_visible_to(actor).options(selectinload(Course.lessons))
+             .order_by(Course.category, Course.title))
     if category:
         query = query.where(Course.category == category)
     if text:
         like = f"%{text.strip()}%"
         query = query.where(or_(Course.title.like(like), Course.summary.like(like)))
-    return list(db.session.scalars(query))
+    courses = list(db.session.scalars(query))
+    if length in LENGTHS:
+        low, high = LENGTHS[length]
+        courses = [c for c in courses if low <= course_minutes(c) < high]
+    if mine and actor is not None:
+        courses = [c for c in courses if suits(c, actor.occupation)]
+    return courses
 
 
 def course_by_slug(slug: str) -> Course | None:

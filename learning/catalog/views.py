@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import abort, render_template, request, send_from_directory
 from flask_login import current_user, login_required
 
 from learning.catalog import bp, queries
 from learning.catalog.storage import course_store
 from learning.study.queries import course_state, progress_by_lesson
+
+
+# Exact types by extension (the platform's own table would vary between machines).
+MEDIA_TYPES = {".mp4": "video/mp4", ".m4a": "audio/mp4", ".mp3": "audio/mpeg", ".pdf": "application/pdf",
+               ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 
 def _course_or_404(slug: str):
@@ -20,10 +27,13 @@ def _course_or_404(slug: str):
 def index():
     category = request.args.get("category") or None
     text = (request.args.get("q") or "").strip()[:50] or None
-    courses = queries.catalog(current_user, category=category, text=text)
+    length = request.args.get("length") if request.args.get("length") in queries.LENGTHS else None
+    mine = request.args.get("mine") == "1"
+    courses = queries.catalog(current_user, category=category, text=text, length=length, mine=mine)
     categories = sorted({c.category for c in queries.catalog(current_user)})
     return render_template("catalog/index.html", courses=courses, categories=categories,
-                           category=category, q=text or "")
+                           category=category, q=text or "", length=length, mine=mine,
+                           minutes=queries.course_minutes)
 
 
 @bp.route("/courses/<slug>")
@@ -57,6 +67,10 @@ def media(slug: str, name: str):
     course = _course_or_404(slug)
     if not course.media_dir:
         abort(404)
+    mimetype = MEDIA_TYPES.get(Path(name).suffix.lower())
+    if mimetype is None:
+        abort(404)  # the validator only lets these types into a package
     root = course_store() / course.media_dir / "media"
-    # send_from_directory refuses paths that escape root; conditional=True answers Range requests.
-    return send_from_directory(root, name, conditional=True, max_age=3600)
+    # send_from_directory refuses paths that escape root; conditional=True answers Range
+    # requests (206, or 416 for a range outside the file) so phones can seek and resume.
+    return send_from_directory(root, name, mimetype=mimetype, conditional=True, max_age=3600)
