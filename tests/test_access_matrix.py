@@ -40,6 +40,8 @@ MATRIX = [
     ("catalog.admin_index", "GET", "/admin/courses", (LOGIN, 403, 403, 403, 403, 200)),
     ("catalog.admin_upload", "POST", "/admin/courses/upload", (LOGIN, 403, 403, 403, 403, 400)),
     ("catalog.admin_status", "POST", "/admin/courses/{course}/status", (LOGIN, 403, 403, 403, 403, 400)),
+    ("catalog.admin_edit", "GET", "/admin/courses/{course}/edit", (LOGIN, 403, 403, 403, 403, 200)),
+    ("catalog.admin_edit", "POST", "/admin/courses/{course}/edit", (LOGIN, 403, 403, 403, 403, 400)),
     ("static", "GET", "/static/css/app.css", (200, 200, 200, 200, 200, 200)),
 ]
 

@@ -76,3 +76,24 @@ def test_upload_that_is_not_a_zip_is_refused_in_the_users_language(app, city):
         "csrf_token": token, "package": (io.BytesIO(b"<html><script>alert(1)</script>"), "evil.zip")})
     assert response.status_code == 400
     assert "<script>alert(1)" not in response.get_data(as_text=True)
+
+
+def test_edit_course_metadata(app, city, make_course):
+    course = make_course(title="旧名称", hours=1)
+    client, token = _admin(app, city)
+    page = client.get(f"/admin/courses/{course.slug}/edit").get_data(as_text=True)
+    assert "旧名称" in page
+    bad = client.post(f"/admin/courses/{course.slug}/edit", data={
+        "csrf_token": token, "title": "新名称", "category": "娱乐", "hours": "-1", "audience": "宇航员"})
+    assert bad.status_code == 400
+    text = bad.get_data(as_text=True)
+    assert "请选择列表中的分类" in text and "学时应在" in text and "未知职业：宇航员" in text
+    ok = client.post(f"/admin/courses/{course.slug}/edit", data={
+        "csrf_token": token, "title": "新名称", "summary": "简介", "category": "安全", "hours": "2.5",
+        "audience": "外卖骑手，快递员"})
+    assert ok.status_code == 302
+    db.session.rollback()
+    edited = db.session.get(Course, course.id)
+    assert (edited.title, edited.hours, edited.audience) == ("新名称", 2.5, ["外卖骑手", "快递员"])
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "course_edited"))
+    assert event.detail["changes"]["title"] == ["旧名称", "新名称"]

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from content import validate_path
+from content import CATEGORIES, OCCUPATIONS, validate_path
 from learning.catalog import bp, operations
-from learning.catalog.forms import STATUS_LABELS, StatusForm, UploadForm
+from learning.catalog.forms import STATUS_LABELS, MetadataForm, StatusForm, UploadForm
 from learning.catalog.models import Course
 from learning.catalog.queries import course_by_slug
 from learning.catalog.storage import course_store
@@ -73,3 +73,23 @@ def admin_status(slug: str):
     operations.set_status(course, form.status.data, actor=current_user)
     flash(_("《%(title)s》的状态已更新。", title=course.title), "success")
     return redirect(url_for("catalog.admin_index"))
+
+
+@bp.route("/admin/courses/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def admin_edit(slug: str):
+    _require_admin()
+    course = course_by_slug(slug)
+    if course is None:
+        abort(404)
+    form = MetadataForm(obj=course)  # posted values win over the course's
+    if not form.is_submitted():
+        form.audience.data = "，".join(course.audience)
+    if form.validate_on_submit():
+        operations.edit_metadata(course, actor=current_user, title=form.title.data.strip(),
+                                 summary=(form.summary.data or "").strip(), category=form.category.data,
+                                 hours=float(form.hours.data), audience=form.audience_list())
+        flash(_("《%(title)s》的信息已保存。", title=course.title), "success")
+        return redirect(url_for("catalog.admin_index"))
+    return render_template("catalog/admin_edit.html", course=course, form=form, categories=CATEGORIES,
+                           occupations=OCCUPATIONS), (400 if form.errors else 200)

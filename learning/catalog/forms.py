@@ -3,8 +3,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, StringField
-from wtforms.validators import AnyOf
+from wtforms import BooleanField, DecimalField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, ValidationError
+
+from content import CATEGORIES, OCCUPATIONS
 
 STATUS_LABELS = {"published": _l("发布"), "draft": _l("撤回为草稿"), "archived": _l("归档")}
 
@@ -17,3 +19,22 @@ class UploadForm(FlaskForm):
 class StatusForm(FlaskForm):
     # A plain field checked against the allowed values (WTForms 3.3 deprecates tuple choices).
     status = StringField(validators=[AnyOf(list(STATUS_LABELS))])
+
+
+class MetadataForm(FlaskForm):
+    title = StringField(_l("课程名称"), validators=[DataRequired(_l("请填写课程名称。")), Length(max=200)])
+    summary = TextAreaField(_l("简介"), validators=[Length(max=2000)])
+    category = StringField(_l("分类"), validators=[AnyOf(list(CATEGORIES), message=_l("请选择列表中的分类。"))])
+    hours = DecimalField(_l("学时"), places=2, validators=[
+        DataRequired(_l("请填写学时。")),
+        NumberRange(min=0.1, max=100, message=_l("学时应在 0.1 到 100 之间。"))])
+    audience = StringField(_l("适合的职业（用逗号分隔，留空表示所有人）"), validators=[Length(max=200)])
+
+    def validate_audience(self, field) -> None:
+        unknown = [o for o in self.audience_list() if o not in OCCUPATIONS]
+        if unknown:
+            raise ValidationError(_l("未知职业：%(names)s", names="、".join(unknown)))
+
+    def audience_list(self) -> list[str]:
+        text = (self.audience.data or "").replace("，", ",").replace("、", ",")
+        return [part.strip() for part in text.split(",") if part.strip()]

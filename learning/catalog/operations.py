@@ -113,3 +113,16 @@ def set_status(course: Course, status: str, *, actor: Member) -> None:
     if status == CourseStatus.PUBLISHED and course.published_at is None:
         course.published_at = utcnow()
     record("course_status", actor_id=actor.id, target=f"course:{course.slug}", before=previous, after=status)
+
+
+def edit_metadata(course: Course, *, actor: Member, title: str, summary: str, category: str,
+                  hours: float, audience: list[str]) -> None:
+    """Administrator edits; the next package version overwrites them again (the package is
+    the source of truth for what it declares)."""
+    before = {"title": course.title, "category": course.category, "hours": course.hours,
+              "audience": list(course.audience)}
+    course.title, course.summary, course.category = title, summary, category
+    course.hours, course.audience = float(hours), audience
+    after = {"title": title, "category": category, "hours": float(hours), "audience": audience}
+    record("course_edited", actor_id=actor.id, target=f"course:{course.slug}",
+           changes={k: [before[k], after[k]] for k in before if before[k] != after[k]})
