@@ -82,8 +82,9 @@ def admin_edit(slug: str):
     course = course_by_slug(slug)
     if course is None:
         abort(404)
-    form = MetadataForm(obj=course)  # posted values win over the course's
-    if not form.is_submitted():
+    form = MetadataForm()
+    if not form.is_submitted():  # first view: prefill from the course
+        form = MetadataForm(obj=course)
         form.audience.data = "，".join(course.audience)
     if form.validate_on_submit():
         operations.edit_metadata(course, actor=current_user, title=form.title.data.strip(),
