@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "PREFERRED_URL_SCHEME": "http",
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "UPLOAD_MAX_BYTES": 2 * 1024**3,
+    "MEDIA_ACCEL_PREFIX": "",  # e.g. "/_courses": nginx serves media via X-Accel-Redirect
     "TRUSTED_PROXIES": 0,  # number of reverse proxies in front (X-Forwarded-For hops to trust)
 }
 

@@ -262,14 +262,24 @@ class Recommender(BaseEstimator):
         chosen, cold = chosen[keep_ex], cold[keep_ex]
 
         signal_rows = np.ones(data.user.size, dtype=bool)
-        start, end = data.user_ptr[chosen], data.user_ptr[chosen + 1]
-        # warm examples predict their latest course from the ones before it
-        target_row = np.where(cold, start + (rng.random(chosen.size) * (end - start)).astype(np.int64), end - 1)
-        signal_rows[target_row[~cold]] = False
-        # cold examples: the member's whole history is hidden
+        # cold examples: the member's whole history is hidden; each of (up to) `_COLD_TARGETS`
+        # of their courses is a separate example, since without a history they are independent
         cold_users = np.zeros(data.n_users, dtype=bool)
         cold_users[chosen[cold]] = True
         signal_rows &= ~cold_users[data.user]
+        cold_rows = np.flatnonzero(cold_users[data.user])
+        order = np.lexsort((rng.random(cold_rows.size), data.user[cold_rows]))
+        cold_rows = cold_rows[order]
+        rank = np.arange(cold_rows.size) - np.searchsorted(data.user[cold_rows], data.user[cold_rows])
+        cold_rows = cold_rows[rank < _COLD_TARGETS]
+        # warm examples predict their latest course from the ones before it
+        warm = chosen[~cold]
+        warm_target = data.user_ptr[warm + 1] - 1
+        signal_rows[warm_target] = False
+        chosen = np.concatenate([warm, data.user[cold_rows].astype(np.int64)])
+        target_row = np.concatenate([warm_target, cold_rows])
+        cold = np.concatenate([np.zeros(warm.size, dtype=bool), np.ones(cold_rows.size, dtype=bool)])
+        start, end = data.user_ptr[chosen], data.user_ptr[chosen + 1]
         # new courses: every completion of a sample of courses is hidden
         taken = np.flatnonzero(np.bincount(data.item, minlength=n_items) > 0)
         n_new = int(round(self.new_course_fraction * taken.size))
@@ -500,6 +510,9 @@ class Recommender(BaseEstimator):
         if not isinstance(model, cls):
             raise persistence.ModelFormatError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
         return model
+
+
+_COLD_TARGETS = 5
 
 
 def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:

@@ -53,3 +53,14 @@ def test_whole_file_and_path_escape(first_aid):
         assert whole.status_code == 200 and whole.get_data() == data
     assert client.get("/courses/first-aid/media/../course.toml").status_code == 404
     assert client.get("/courses/first-aid/media/%2e%2e/course.toml").status_code == 404
+
+
+def test_reverse_proxy_serves_the_bytes_via_x_accel_redirect(first_aid, app):
+    client, _data = first_aid
+    app.config["MEDIA_ACCEL_PREFIX"] = "/_courses"
+    response = client.get("/courses/first-aid/media/cpr-steps.m4a")
+    assert response.status_code == 200 and response.get_data() == b""
+    target = response.headers["X-Accel-Redirect"]
+    assert target.startswith("/_courses/first-aid/1.0.0-") and target.endswith("/media/cpr-steps.m4a")
+    assert response.headers["Content-Type"] == "audio/mp4"
+    assert client.get("/courses/first-aid/media/missing.m4a").status_code == 404

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, render_template, request, send_from_directory
+from flask import Response, abort, current_app, render_template, request, send_from_directory
+from werkzeug.utils import safe_join
 from flask_login import current_user, login_required
 
 from learning.catalog import bp, queries
@@ -71,6 +72,16 @@ def media(slug: str, name: str):
     if mimetype is None:
         abort(404)  # the validator only lets these types into a package
     root = course_store() / course.media_dir / "media"
+    accel = current_app.config.get("MEDIA_ACCEL_PREFIX")
+    if accel:
+        # The app checks login and visibility; nginx sends the bytes (Range, sendfile, slow
+        # phones) from an `internal` location mapped onto instance/courses/.
+        target = safe_join(str(root), name)
+        if target is None or not Path(target).is_file():
+            abort(404)
+        response = Response(status=200, mimetype=mimetype)
+        response.headers["X-Accel-Redirect"] = f"{accel.rstrip('/')}/{course.media_dir}/media/{name}"
+        return response
     # send_from_directory refuses paths that escape root; conditional=True answers Range
     # requests (206, or 416 for a range outside the file) so phones can seek and resume.
     return send_from_directory(root, name, mimetype=mimetype, conditional=True, max_age=3600)
