@@ -312,24 +312,29 @@ class Recommender(BaseEstimator):
         # (so the combiner must separate the member's course from other popular ones), weighted
         # back to uniform: then the combiner learns P(course | member) up to a constant, which
         # ranks the whole catalogue correctly, instead of that divided by popularity
+        # Negatives come only from courses someone completed.  A catalogue course nobody has
+        # taken is, to the model, a new course; training on it as a negative would teach that
+        # new courses are never taken, and they could then never reach anyone.  The simulated
+        # new courses above carry the evidence about courses without completions instead.
         n_ex, k = chosen.size, self.n_negatives
         ex_of_neg = np.repeat(np.arange(n_ex), k)
-        pop = np.bincount(data.item[signal_rows], minlength=n_items) + 1.0
-        neg = np.where(rng.random(ex_of_neg.size) < 0.5,
-                       rng.integers(0, n_items, ex_of_neg.size),
-                       rng.choice(n_items, ex_of_neg.size, p=pop / pop.sum()))
+        pop = np.bincount(data.item[signal_rows], minlength=n_items)[taken] + 1.0
+        n_taken = taken.size
+        draw = lambda size: np.where(rng.random(size) < 0.5, rng.integers(0, n_taken, size),  # noqa: E731
+                                     rng.choice(n_taken, size, p=pop / pop.sum()))
+        neg = draw(ex_of_neg.size)
         owned = np.sort(data.user.astype(np.int64) * n_items + data.item)
         for _ in range(3):
-            clash = _contains(owned, chosen[ex_of_neg] * n_items + neg)
+            clash = _contains(owned, chosen[ex_of_neg] * n_items + taken[neg])
             if not clash.any():
                 break
-            neg[clash] = rng.integers(0, n_items, clash.sum())
-        ok = ~_contains(owned, chosen[ex_of_neg] * n_items + neg)
+            neg[clash] = draw(int(clash.sum()))
+        ok = ~_contains(owned, chosen[ex_of_neg] * n_items + taken[neg])
+        q = 0.5 / n_taken + 0.5 * pop / pop.sum()
+        w_neg = (1.0 / n_taken) / q[neg[ok]]
         pair_ex = np.concatenate([np.arange(n_ex), ex_of_neg[ok]])
-        pair_item = np.concatenate([data.item[target_row].astype(np.int64), neg[ok]])
+        pair_item = np.concatenate([data.item[target_row].astype(np.int64), taken[neg[ok]]])
         labels = np.concatenate([np.ones(n_ex, dtype=np.int8), np.zeros(ok.sum(), dtype=np.int8)])
-        q = 0.5 / n_items + 0.5 * pop / pop.sum()
-        w_neg = (1.0 / n_items) / q[neg[ok]]
         weights = np.concatenate([np.ones(n_ex), w_neg / w_neg.mean()])
         return ex, (pair_ex, pair_item), labels, weights, signal_rows
 

@@ -176,7 +176,7 @@ def generate_academy(
     taste = np.exp(rng.normal(0, 0.9, (_CLUSTERS, n_courses)))
     aud = np.ones((n_occ, n_courses))
     targeted = course_occ >= 0
-    aud[:, targeted] = 0.06
+    aud[:, targeted] = 0.02
     aud[course_occ[targeted], np.flatnonzero(targeted)] = 7.0
     # group g = (occ * n_band + band) * clusters + cluster
     w = (quality[None, None, None, :] * aud[:, None, None, :]
@@ -287,7 +287,7 @@ def _make_courses(n_courses, year, start, end, rng):
         tags.append(tuple(dict.fromkeys([category, topic, *audience])))
         audiences.append(audience)
     quality = rng.lognormal(0.0, 1.0, n_courses)
-    quality[0] = quality.max() * 4.0          # the known answer for couriers
+    quality[0] = quality.max() * 2.5          # the known answer for couriers
     hours = rng.choice([0.5, 1.0, 1.5, 2.0, 3.0], n_courses, p=[0.25, 0.35, 0.2, 0.15, 0.05])
     hours[0] = 1.0
     # 80 % of the catalogue exists at the start of the year; the rest is released during it
