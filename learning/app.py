@@ -57,6 +57,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return {"nav": {"manager": signed_in and is_manager(current_user),
                         "admin": signed_in and is_admin(current_user)}}
 
+    from learning.catalog.storage import clean_stale_work
+
+    clean_stale_work(app)
+
     from learning.cli import register_commands
 
     register_commands(app)

@@ -7,7 +7,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from learning.catalog.storage import course_store
+from learning.catalog.storage import course_store, work_dir
 from learning.database import write_transactions
 from learning.extensions import db
 
@@ -80,7 +80,7 @@ def content_import(path: str, publish: bool) -> None:
     from content import validate_path
     from learning.catalog.operations import import_package
 
-    pkg, problems = validate_path(path)
+    pkg, problems = validate_path(path, workdir=work_dir())
     if problems:
         for problem in problems:
             click.echo(str(problem), err=True)

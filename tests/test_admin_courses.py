@@ -97,3 +97,23 @@ def test_edit_course_metadata(app, city, make_course):
     assert (edited.title, edited.hours, edited.audience) == ("新名称", 2.5, ["外卖骑手", "快递员"])
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "course_edited"))
     assert event.detail["changes"]["title"] == ["旧名称", "新名称"]
+
+
+def test_stale_work_folders_are_cleaned_at_start(app, tmp_path):
+    import os
+    import time
+
+    from learning import create_app
+    from learning.catalog.storage import STALE_AFTER_S
+
+    work = Path(app.instance_path) / "tmp"
+    stale = work / "hongfan-pkg-crashed"
+    (stale / "lessons").mkdir(parents=True)
+    (stale / "lessons" / "01.md").write_text("half", encoding="utf-8")
+    fresh = work / "upload-in-progress.zip"
+    fresh.write_bytes(b"PK")
+    old = time.time() - STALE_AFTER_S - 60
+    os.utime(stale, (old, old))
+    create_app({"INSTANCE_PATH": app.instance_path, "DATABASE_URL": app.config["DATABASE_URL"],
+                "SECRET_KEY": "x"})
+    assert not stale.exists() and fresh.exists()

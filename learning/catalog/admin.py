@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
-
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -14,7 +12,7 @@ from learning.catalog import bp, operations
 from learning.catalog.forms import STATUS_LABELS, MetadataForm, StatusForm, UploadForm
 from learning.catalog.models import Course
 from learning.catalog.queries import course_by_slug
-from learning.catalog.storage import course_store
+from learning.catalog.storage import course_store, work_dir
 from learning.extensions import db
 from learning.i18n import is_english
 from learning.orgs.queries import is_admin
@@ -44,12 +42,11 @@ def admin_upload():
                                status_labels=STATUS_LABELS), 400
     # Werkzeug has already spooled a large upload to a temporary file; copy it in chunks to
     # our own file so the archive checks can seek in it.
-    uploads = Path(current_app.instance_path) / "uploads"
-    uploads.mkdir(exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=uploads, suffix=".zip") as spooled:
+    with tempfile.NamedTemporaryFile(dir=work_dir(), suffix=".zip") as spooled:
         form.package.data.save(spooled)
         spooled.flush()
-        pkg, problems = validate_path(spooled.name, locale="en" if is_english() else "zh")
+        pkg, problems = validate_path(spooled.name, locale="en" if is_english() else "zh",
+                                      workdir=work_dir())
         if problems:
             filename = form.package.data.filename
             return render_template("catalog/admin_problems.html", problems=problems, filename=filename), 400
