@@ -183,8 +183,8 @@ def evaluate_split(models: Mapping[str, object], split: Split, members: pd.DataF
         free = np.flatnonzero(~owned & allowed)
         negs = rng.choice(free, min(n_negatives, free.size), replace=False)
         positive = targets[int(rng.integers(len(targets)))]
-        age, occupation = attrs.get(m, (None, None))
-        cases.append((Profile(age=age, occupation=occupation, history=hist), positive, negs,
+        age, occupation, extra = attrs.get(m, (None, None, {}))
+        cases.append((Profile(age=age, occupation=occupation, history=hist, attributes=extra), positive, negs,
                       np.array(targets), np.array([position[c] for c in hist if c in position], dtype=int)))
 
     results = {}
@@ -242,9 +242,11 @@ def _member_attributes(members: pd.DataFrame | None) -> dict:
         return {}
     age = members["age"] if "age" in members.columns else pd.Series([None] * len(members))
     occ = members["occupation"] if "occupation" in members.columns else pd.Series([None] * len(members))
+    extra_columns = [c for c in members.columns if c not in ("member_id", "age", "occupation")]
+    extras = members[extra_columns].to_dict("records") if extra_columns else [{}] * len(members)
     out = {}
-    for m, a, o in zip(members["member_id"], age, occ):
-        out[m] = (None if pd.isna(a) else float(a), None if _missing(o) else o)
+    for m, a, o, extra in zip(members["member_id"], age, occ, extras):
+        out[m] = (None if pd.isna(a) else float(a), None if _missing(o) else o, extra)
     return out
 
 

@@ -8,6 +8,7 @@ checks that they agree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ FEATURE_PARTS: dict[str, str] = {
     "age_occ_pop": "demographic",  # log P(course | occupation, age ± a few years)
     "occ_lift": "demographic",  # how much more the occupation takes it than everyone
     "band_lift": "demographic",  # how much more the age band takes it than everyone
+    "attr_lift": "demographic",  # summed lifts of other member attributes (e.g. the branch)
     "content_hist": "content",  # recency-weighted text similarity to the history
     "cat_hist": "content",      # recency-weighted share of the history in the course's category
     "content_pop": "content",   # how popular the courses with similar text are
@@ -81,8 +83,8 @@ def sequence_weights(n: int, window: int) -> np.ndarray:
 
 
 def profile_features(ctx: FeatureContext, hist: np.ndarray, group: int, occ_bucket: int,
-                     band: int, age_bin: int, audience: np.ndarray, occ_text: np.ndarray,
-                     dismissed: np.ndarray) -> dict[str, np.ndarray]:
+                     band: int, age_bin: int, attr_codes: Sequence[int], audience: np.ndarray,
+                     occ_text: np.ndarray, dismissed: np.ndarray) -> dict[str, np.ndarray]:
     """Every active feature for one member against every course (vectors of length n)."""
     s, n = ctx.signals, ctx.n_items
     zeros = np.zeros(n, dtype=np.float32)
@@ -111,6 +113,10 @@ def profile_features(ctx: FeatureContext, hist: np.ndarray, group: int, occ_buck
             v = s.occ_lift[occ_bucket]
         elif name == "band_lift":
             v = s.band_lift[band]
+        elif name == "attr_lift":
+            v = zeros.copy()
+            for lift, code in zip(s.attr_lift, attr_codes):
+                v = v + lift[code]
         elif name == "content_hist":
             v = r @ ctx.content.similarity[hist] if (ctx.content is not None and hist.size) else zeros
         elif name == "cat_hist":
@@ -162,6 +168,7 @@ class Examples:
     occ_bucket: np.ndarray
     band: np.ndarray
     age_bin: np.ndarray
+    attr_codes: np.ndarray        # (examples × attributes) value codes
     occ_row: np.ndarray           # row in ctx.audience_rows / ctx.occ_text_rows
     dis_ptr: np.ndarray
     dis_items: np.ndarray
@@ -222,6 +229,10 @@ def _pair_chunk(ctx, ex, pe, pi, n_hist, r, q):
             v = s.occ_lift[ex.occ_bucket[pe], pi]
         elif name == "band_lift":
             v = s.band_lift[ex.band[pe], pi]
+        elif name == "attr_lift":
+            v = np.zeros(n, dtype=np.float32)
+            for a, lift in enumerate(s.attr_lift):
+                v += lift[ex.attr_codes[pe, a], pi]
         elif name == "content_hist":
             v = (np.bincount(rep, r[entry] * ctx.content.similarity[hi_items, ci], minlength=n)
                  if ctx.content is not None else np.zeros(n))

@@ -71,6 +71,9 @@ class Recommender(BaseEstimator):
     dismiss_penalty : score taken off per unit of similarity to a dismissed course, used when
         ``fit`` saw no dismissals to learn that weight from.
     text_columns : course columns the content part reads; ``None`` = every text or list column.
+    member_attributes : other member columns used like occupation (e.g. the branch, gender):
+        "auto" = every non-float, non-date column whose values are shared by five or more members
+        on average; ``()`` = none.  Profiles pass their values in ``Profile.attributes``.
     random_state : seed for every sampling step and the combiner.
     """
 
@@ -96,6 +99,7 @@ class Recommender(BaseEstimator):
         combiner_iter: int = 60,
         dismiss_penalty: float = 2.0,
         text_columns: tuple[str, ...] | None = None,
+        member_attributes: tuple[str, ...] | str = "auto",
         random_state: int | None = None,
     ):
         self.parts = parts
@@ -117,6 +121,7 @@ class Recommender(BaseEstimator):
         self.combiner_iter = combiner_iter
         self.dismiss_penalty = dismiss_penalty
         self.text_columns = text_columns
+        self.member_attributes = member_attributes
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -151,6 +156,7 @@ class Recommender(BaseEstimator):
         groups = Groups(n_occ=len(occupations), n_band=len(self.age_bands) + 2)
         user_band = age_band(data.age, tuple(self.age_bands))
         self._user_age_bin = age_bin(data.age)
+        self.attributes_, self._user_attrs = self._member_attributes(members, data)
         content = fit_content(catalogue.texts) if "content" in parts else None
         dis_ptr, dis_items = self._dismissals(dismissals, data, catalogue)
         with_dismissals = dis_items.size > 0
@@ -189,13 +195,14 @@ class Recommender(BaseEstimator):
         everything = np.ones(data.user.size, dtype=bool)
         self.signals_ = self._signals(data, everything, user_occ, user_band, groups, parts, content)
         self.context_ = self._context(self.signals_)
-        del self._user_age_bin          # per-member training data: not part of the model
+        del self._user_age_bin, self._user_attrs     # per-member training data: not part of the model
         self.summary_ = {
             "members": int(data.n_users),
             "courses": int(n_items),
             "courses_with_completions": int((self.signals_.item_count > 0).sum()),
             "completions": int(data.user.size),
             "occupations": [str(o) for o in occupations.ids],
+            "member_attributes": [name for name, _ in self.attributes_],
             "first_completion": int(data.time.min()),
             "last_completion": int(data.time.max()),
             "dismissals": int(dis_items.size),
@@ -214,6 +221,41 @@ class Recommender(BaseEstimator):
         occupations = IdMap(frequent)
         bucket = occupations.encode(data.occupation)
         return occupations, np.where(bucket >= 0, bucket, len(occupations)).astype(np.int64)
+
+    def _member_attributes(self, members: pd.DataFrame | None, data: Interactions):
+        """The extra member columns to use, each with its frequent values, and per-member codes
+        (rare or unknown values get code len(values))."""
+        if members is None or self.member_attributes in ((), None):
+            return [], []
+        members = members.drop_duplicates("member_id", keep="last")
+        if self.member_attributes == "auto":
+            columns = []
+            for c in members.columns:
+                if c in ("member_id", "age", "occupation"):
+                    continue
+                dtype = members[c].dtype
+                if pd.api.types.is_float_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+                    continue
+                try:
+                    distinct = members[c].nunique()
+                except TypeError:            # unhashable cells (lists): not a category
+                    continue
+                if 2 <= distinct <= len(members) / 5:
+                    columns.append(c)
+        else:
+            columns = [c for c in self.member_attributes if c in members.columns]
+        pos = data.users.encode(members["member_id"].to_numpy(dtype=object))
+        found = pos >= 0
+        attributes, user_codes = [], []
+        for c in columns:
+            per_user = np.full(data.n_users, None, dtype=object)
+            per_user[pos[found]] = members[c].to_numpy(dtype=object)[found]
+            counts = pd.Series(per_user, dtype=object).dropna().value_counts()
+            values = IdMap(counts[counts >= self.min_occupation_count].index.tolist())
+            codes = values.encode(per_user)
+            attributes.append((c, values))
+            user_codes.append(np.where(codes >= 0, codes, len(values)).astype(np.int64))
+        return attributes, user_codes
 
     def _dismissals(self, dismissals, data: Interactions, catalogue: Catalogue):
         n_users = data.n_users
@@ -235,6 +277,7 @@ class Recommender(BaseEstimator):
             n_items=len(self.catalogue_), user=data.user[rows], item=data.item[rows],
             time=data.time[rows], n_users=data.n_users, user_occ=user_occ, user_band=user_band,
             user_age_bin=self._user_age_bin,
+            user_attrs=[(codes, len(values)) for codes, (_, values) in zip(self._user_attrs, self.attributes_)],
             groups=groups, parts=parts,
             content_neighbours=content.neighbours if content is not None else None,
             ease_l2=self.ease_l2, ease_max_items=self.ease_max_items, knn_shrink=self.knn_shrink,
@@ -305,6 +348,8 @@ class Recommender(BaseEstimator):
             hist_ptr=hist_ptr, hist_items=hist_items,
             group=groups.group(user_occ[chosen], user_band[chosen]),
             occ_bucket=user_occ[chosen], band=user_band[chosen], age_bin=self._user_age_bin[chosen],
+            attr_codes=(np.column_stack([codes[chosen] for codes in self._user_attrs])
+                        if self._user_attrs else np.zeros((chosen.size, 0), dtype=np.int64)),
             occ_row=occ_row,
             dis_ptr=ex_dis_ptr, dis_items=dis_items[dis_src].astype(np.int64))
 
@@ -395,11 +440,18 @@ class Recommender(BaseEstimator):
                 "occupation": occ, "bucket": bucket, "band": band,
                 "group": int(self.groups_.group(np.int64(bucket), np.int64(band))),
                 "age_bin": int(age_bin(age)),
+                "attr_codes": [self._attribute_code(values, profile.attributes.get(name))
+                               for name, values in self.attributes_],
                 "audience": audience, "occ_text": occ_text}
+
+    @staticmethod
+    def _attribute_code(values: IdMap, value) -> int:
+        code = int(values.encode([value])[0]) if value is not None else -1
+        return code if code >= 0 else len(values)
 
     def _score_all(self, state) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         feats = profile_features(self.context_, state["hist"], state["group"], state["bucket"],
-                                 state["band"], state["age_bin"], state["audience"], state["occ_text"], state["dismissed"])
+                                 state["band"], state["age_bin"], state["attr_codes"], state["audience"], state["occ_text"], state["dismissed"])
         x = np.column_stack([feats[f] for f in self.features_])
         scores = self._combiner(state["hist"].size).decision_function(x).astype(np.float64)
         if state["dismissed"].size:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .reasons import Reason
@@ -15,17 +15,21 @@ class Profile:
     ``history`` is the courses completed, oldest first (ids as in ``fit``; unknown ids are
     ignored).  ``dismissed`` are courses the member marked 不感兴趣: they never come back and
     similar courses are pushed down.  ``age`` and ``occupation`` may be ``None``.
+    ``attributes`` holds other member facts the model was fitted with (e.g. ``{"branch_id": 17}``);
+    unknown keys and values are ignored.
     """
 
     age: float | None = None
     occupation: Hashable | None = None
     history: Sequence[Hashable] = ()
     dismissed: Sequence[Hashable] = ()
+    attributes: Mapping[str, Hashable] = field(default_factory=dict)
 
     def __post_init__(self):
         # Freeze the sequences so a Profile can be shared (and cached) safely.
         object.__setattr__(self, "history", tuple(self.history or ()))
         object.__setattr__(self, "dismissed", tuple(self.dismissed or ()))
+        object.__setattr__(self, "attributes", dict(self.attributes or {}))
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class Signals:
     band_lift: np.ndarray | None        # log P(course | age band) − log P(course)
     occ_count: np.ndarray | None        # completions per occupation bucket and course
     log_p_age_occ: np.ndarray | None    # log P(course | occupation, age), age smoothed by a kernel
+    attr_lift: list[np.ndarray]         # per extra member attribute: lift per value and course
     content_pop: np.ndarray | None      # mean log popularity of each course's text neighbours
     content_group: np.ndarray | None    # mean group lift of each course's text neighbours
     log_p_global: np.ndarray            # log P(course), smoothed
@@ -56,6 +57,7 @@ def fit_signals(
     user_occ: np.ndarray,
     user_band: np.ndarray,
     user_age_bin: np.ndarray,
+    user_attrs: list[tuple[np.ndarray, int]],
     groups: Groups,
     parts: frozenset[str],
     content_neighbours: sparse.csr_matrix | None,
@@ -114,7 +116,17 @@ def fit_signals(
                                     groups.n_occ + 1, p_occ, a)
         if content_neighbours is not None:
             content_group = (content_neighbours @ group_lift.T).T.astype(np.float32)
-    return Signals(item_count=item_count, recent_count=recent_count, knn=knn, ease=ease, seq=seq,
+    attr_lift = []
+    if "demographic" in parts:
+        share = item_count.astype(np.float64) / max(total, 1.0)
+        for codes, n_values in user_attrs:
+            # values past n_values-1 (rare or unknown) get a row of zeros: no evidence
+            counts = np.bincount(codes[user].astype(np.int64) * n_items + item,
+                                 minlength=(n_values + 1) * n_items).reshape(n_values + 1, n_items)
+            lift = _lift(counts.astype(np.float64), share, demographic_prior / 4)
+            lift[n_values] = 0.0
+            attr_lift.append(lift)
+    return Signals(item_count=item_count, attr_lift=attr_lift, recent_count=recent_count, knn=knn, ease=ease, seq=seq,
                    log_p_group=log_p_group, occ_lift=occ_lift, band_lift=band_lift,
                    occ_count=occ_count, log_p_age_occ=log_p_age_occ, content_pop=content_pop, content_group=content_group,
                    log_p_global=log_p_global)
