@@ -10,6 +10,8 @@ from werkzeug.serving import run_simple
 from learning.catalog.storage import course_store, work_dir
 from learning.database import write_transactions
 from learning.extensions import db
+from learning.plans.models_store import newest_model_path
+from learning.plans.operations import train
 
 
 def _create_app() -> Flask:
@@ -38,6 +40,9 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         created = demo.build_demo(local_today())
         db.session.commit()
     click.echo(f"courses imported: {len(courses)}; demo city {'created' if created else 'already present'}")
+    if created or courses or newest_model_path() is None:
+        path, metadata = train()
+        click.echo(f"recommender trained in {metadata['fit_seconds']} s on {metadata['data']}: {path.name}")
     click.echo("\n红帆学院 demo logins (password for all: hongfan):")
     for login in demo.LOGINS:
         click.echo(f"  {login.role:<28} {login.phone}  /  {login.password}")
@@ -107,6 +112,22 @@ def content_export(course_id: str, out: str) -> None:
     click.echo(f"wrote {out}")
 
 
+@click.group("recommender")
+def recommender_group() -> None:
+    """The learning-plan recommender."""
+
+
+@recommender_group.command("train")
+@click.option("--random-state", default=0, show_default=True, type=int)
+@with_appcontext
+def recommender_train(random_state: int) -> None:
+    """Train on the database and save a new model version in instance/models/ (the running app
+    picks up the newest file without a restart)."""
+    path, metadata = train(random_state=random_state)
+    click.echo(f"saved {path} ({metadata['fit_seconds']} s, {metadata['data']})")
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(recommender_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(content_group)

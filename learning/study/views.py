@@ -7,6 +7,8 @@ from flask_login import current_user, login_required
 from learning.catalog.models import Lesson
 from learning.catalog.queries import can_view_course
 from learning.extensions import db
+from learning.i18n import is_english
+from learning.plans.queries import plan_for
 from learning.study import bp, operations, queries
 from learning.study.forms import ActionForm
 from learning.study.targets import target_for
@@ -16,13 +18,18 @@ from learning.timeutil import local_today, utcnow
 @bp.route("/")
 @login_required
 def home():
-    year = local_today().year
+    today = local_today()
+    year = today.year
     counters = queries.year_counters(current_user, year)
+    hours = counters.hours if counters else 0.0
+    target = target_for(current_user, year)
     return render_template(
         "study/home.html",
         year=year,
-        hours=counters.hours if counters else 0.0,
-        target=target_for(current_user, year),
+        hours=hours,
+        target=target,
+        plan=plan_for(current_user, today=today, hours_done=hours, target=target),
+        reason_lang="en" if is_english() else "zh",
         in_progress=queries.courses_in_progress(current_user),
         completions=queries.completions(current_user, year),
     )
