@@ -20,6 +20,7 @@ only) and a new course (text only) from the same examples, instead of hand-writt
 
 from __future__ import annotations
 
+import contextlib
 import time as _time
 from collections.abc import Hashable, Iterable, Sequence
 
@@ -32,6 +33,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import ThreadpoolController
 
 from . import persistence
 from .content import fit_content
@@ -71,6 +73,8 @@ class Recommender(BaseEstimator):
     dismiss_penalty : score taken off per unit of similarity to a dismissed course, used when
         ``fit`` saw no dismissals to learn that weight from.
     text_columns : course columns the content part reads; ``None`` = every text or list column.
+    n_threads : OpenMP threads for the combiner, in fit and in scoring.  1 (the default) keeps
+        scoring latency steady when several app workers share the cores; ``None`` = all cores.
     member_attributes : other member columns used like occupation (e.g. the branch, gender):
         "auto" = every non-float, non-date column whose values are shared by five or more members
         on average; ``()`` = none.  Profiles pass their values in ``Profile.attributes``.
@@ -100,6 +104,7 @@ class Recommender(BaseEstimator):
         dismiss_penalty: float = 2.0,
         text_columns: tuple[str, ...] | None = None,
         member_attributes: tuple[str, ...] | str = "auto",
+        n_threads: int | None = 1,
         random_state: int | None = None,
     ):
         self.parts = parts
@@ -122,6 +127,7 @@ class Recommender(BaseEstimator):
         self.dismiss_penalty = dismiss_penalty
         self.text_columns = text_columns
         self.member_attributes = member_attributes
+        self.n_threads = n_threads
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -187,7 +193,8 @@ class Recommender(BaseEstimator):
         self.combiner_ = {}
         for regime, rows in (("cold", pair_cold), ("warm", ~pair_cold)):
             if labels[rows].min(initial=1) == 0 and labels[rows].max(initial=0) == 1:
-                self.combiner_[regime] = self._fit_combiner(x[rows], labels[rows], weights[rows], rng)
+                with _thread_limit(self.n_threads):
+                    self.combiner_[regime] = self._fit_combiner(x[rows], labels[rows], weights[rows], rng)
         if not self.combiner_:
             raise ValueError("too little data to train the combiner: need members with completions")
 
@@ -453,7 +460,8 @@ class Recommender(BaseEstimator):
         feats = profile_features(self.context_, state["hist"], state["group"], state["bucket"],
                                  state["band"], state["age_bin"], state["attr_codes"], state["audience"], state["occ_text"], state["dismissed"])
         x = np.column_stack([feats[f] for f in self.features_])
-        scores = self._combiner(state["hist"].size).decision_function(x).astype(np.float64)
+        with _thread_limit(self.n_threads):
+            scores = self._combiner(state["hist"].size).decision_function(x).astype(np.float64)
         if state["dismissed"].size:
             if "dismiss_sim" not in self.features_:
                 scores -= self.dismiss_penalty * dismissal_similarity(self.context_, state["dismissed"])
@@ -570,6 +578,17 @@ class Recommender(BaseEstimator):
 
 
 _COLD_TARGETS = 5
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def _thread_limit(n_threads: int | None):
+    """Limit OpenMP threads (HistGradientBoosting) for a block; a no-op for ``None``."""
+    global _CONTROLLER
+    if n_threads is None:
+        return contextlib.nullcontext()
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()      # library discovery: once per process
+    return _CONTROLLER.limit(limits=int(n_threads), user_api="openmp")
 
 
 def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
