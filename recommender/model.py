@@ -533,21 +533,32 @@ class Recommender(BaseEstimator):
                 return Reason("new_course_for_occupation", {"occupation": str(occupation)})
             name = cat.category_names[cat.category[i]] if cat.category[i] >= 0 else ""
             return Reason("new_course", {"category": name}) if name else Reason("newest")
+        # How many times likelier course i is given each piece of evidence than on average:
+        # lifts, not raw scores, so a course popular with everyone is not "because of" anything.
+        cf_ratio, because = 0.0, None
         if hist.size:
-            contrib = np.zeros(hist.size, dtype=np.float64)
-            if s.seq is not None:
-                contrib += sequence_weights(hist.size, self.sequence_window) * s.seq[hist, i]
+            lifts = np.zeros(hist.size)
             if s.knn is not None:
-                contrib += recency_weights(hist.size, self.recency_half_life) * s.knn[hist, i]
-            strong = [f for f in ("seq", "knn") if f in feats and _top_share(feats[f], i) <= 0.1]
-            if strong and contrib.max() > 0:
-                return Reason("because_completed", {"title": cat.titles[hist[int(np.argmax(contrib))]]})
+                # cosine · N / sqrt(c_i c_j) ≈ P(i and j) / (P(i) P(j))
+                counts = np.maximum(s.item_count[hist] * s.item_count[i], 1.0)
+                lifts = np.maximum(lifts, s.knn[hist, i] * self.summary_["members"] / np.sqrt(counts))
+            if s.seq is not None:
+                recent = sequence_weights(hist.size, self.sequence_window) > 0
+                lifts = np.maximum(lifts, np.where(recent, s.seq[hist, i] / np.exp(s.log_p_global[i]), 0.0))
+            because = int(np.argmax(lifts))
+            cf_ratio = float(lifts[because])
+        occ_ratio = band_ratio = 0.0
         if s.occ_lift is not None and occupation is not None and state["bucket"] < len(self.occupations_):
-            if s.occ_lift[state["bucket"], i] >= np.log(1.5) and s.occ_count[state["bucket"], i] >= 3:
-                return Reason("popular_with_occupation", {"occupation": str(occupation)})
+            if s.occ_count[state["bucket"], i] >= 3:
+                occ_ratio = float(np.exp(s.occ_lift[state["bucket"], i]))
         if s.band_lift is not None and state["band"] <= len(self.age_bands):
-            if s.band_lift[state["band"], i] >= np.log(1.3):
-                return Reason("popular_with_age")
+            band_ratio = float(np.exp(s.band_lift[state["band"], i]))
+        if because is not None and cf_ratio >= 2.0 and cf_ratio >= occ_ratio:
+            return Reason("because_completed", {"title": cat.titles[hist[because]]})
+        if occ_ratio >= 1.5:
+            return Reason("popular_with_occupation", {"occupation": str(occupation)})
+        if band_ratio >= 1.3:
+            return Reason("popular_with_age")
         if hist.size and self.content_ is not None:
             sims = self.content_.similarity[hist, i]
             if sims.max() >= 0.3:
@@ -595,11 +606,6 @@ def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     pos = np.searchsorted(sorted_keys, keys)
     pos = np.minimum(pos, sorted_keys.size - 1)
     return sorted_keys[pos] == keys if sorted_keys.size else np.zeros(keys.size, dtype=bool)
-
-
-def _top_share(values: np.ndarray, i: int) -> float:
-    """Share of courses scoring strictly higher than course ``i`` on a signal (0 = the best)."""
-    return float((values > values[i]).mean()) if values[i] > 0 else 1.0
 
 
 def _is_nan(value) -> bool:

@@ -354,8 +354,9 @@ def _make_members(n_members, year, start, end, rng):
     left = np.where(rng.random(n_members) < 0.12,
                     start + rng.integers(30, 360, n_members) * day, -1)
     m_start = np.maximum(joined, start)
-    m_end = np.where(left > 0, np.minimum(left, end), end)
-    m_end = np.maximum(m_end, m_start + day)
+    # a member leaves at least a month after joining (and within the year)
+    left = np.where(left > 0, np.minimum(np.maximum(left, m_start + 30 * day), end - day), -1)
+    m_end = np.where(left > 0, left, end)
     members = pd.DataFrame({
         "member_id": np.arange(1, n_members + 1, dtype=np.int64),
         "age": age,
