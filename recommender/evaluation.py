@@ -300,28 +300,38 @@ def _json_default(value):
 
 
 def format_table(report: dict) -> str:
-    """One row per model, one column group per split; the best of each column is marked *."""
+    """One row per model, one column group per split; the best value of each column is marked *."""
     splits = list(report["splits"])
     if not splits:
         return "(no splits)"
     metrics = [m for m in next(iter(report["splits"][splits[0]].values())) if "@" in m]
     models = list(report["splits"][splits[0]])
-    header = f"{'model':<26}" + "".join(f"{s + ' ' + m:>24}" for s in splits for m in metrics)
-    lines = [header, "-" * len(header)]
-    best = {(s, m): max(v[m] for v in report["splits"][s].values() if not math.isnan(v[m]))
-            for s in splits for m in metrics}
+    width = 10
+    group = width * len(metrics)
+    lines = [f"{'':<26}" + "".join(f"{s:^{group}}" for s in splits),
+             f"{'model':<26}" + "".join(f"{_short(m):>{width}}" for _ in splits for m in metrics)]
+    lines.append("-" * len(lines[1]))
+    best = {}
+    for s in splits:
+        for m in metrics:
+            values = [v[m] for v in report["splits"][s].values() if not math.isnan(v[m])]
+            best[(s, m)] = max(values) if values else float("nan")
     for model in models:
         cells = []
         for s in splits:
             for m in metrics:
                 value = report["splits"][s][model][m]
                 mark = "*" if value == best[(s, m)] else " "
-                cells.append(f"{value:>23.4f}{mark}")
+                cells.append(f"{value:>{width - 1}.4f}{mark}")
         lines.append(f"{model:<26}" + "".join(cells))
     d = report.get("data", {})
     lines.append(f"data: {d.get('members')} members, {d.get('courses')} courses, "
-                 f"{d.get('completions')} completions")
+                 f"{d.get('completions')} completions; * = best in its column")
     return "\n".join(lines)
+
+
+def _short(metric: str) -> str:
+    return metric.replace("recall", "R").replace("coverage", "cov")
 
 
 # ---------------------------------------------------------------- command line
