@@ -161,8 +161,9 @@ class Recommender(BaseEstimator):
         occupations, user_occ = self._occupation_buckets(data)
         groups = Groups(n_occ=len(occupations), n_band=len(self.age_bands) + 2)
         user_band = age_band(data.age, tuple(self.age_bands))
-        self._user_age_bin = age_bin(data.age)
-        self.attributes_, self._user_attrs = self._member_attributes(members, data)
+        user_age_bin = age_bin(data.age)
+        self.attributes_, user_attrs = self._member_attributes(members, data)
+        per_user = {"occ": user_occ, "band": user_band, "age_bin": user_age_bin, "attrs": user_attrs}
         content = fit_content(catalogue.texts) if "content" in parts else None
         dis_ptr, dis_items = self._dismissals(dismissals, data, catalogue)
         with_dismissals = dis_items.size > 0
@@ -182,9 +183,9 @@ class Recommender(BaseEstimator):
         self._occ_text_rows = occ_text_rows
 
         # --- training examples for the combiner -----------------------------------------
-        ex, pairs, labels, weights, signal_rows = self._examples(data, user_occ, user_band, groups, occ_rows,
-                                                        dis_ptr, dis_items, rng)
-        train_signals = self._signals(data, signal_rows, user_occ, user_band, groups, parts, content)
+        ex, pairs, labels, weights, signal_rows = self._examples(data, per_user, groups, occ_rows,
+                                                                 dis_ptr, dis_items, rng)
+        train_signals = self._signals(data, signal_rows, per_user, groups, parts, content)
         ctx = self._context(train_signals)
         x = pair_features(ctx, ex, pairs[0], pairs[1])
         # Members with and without a history are different problems (which signals exist at
@@ -200,9 +201,8 @@ class Recommender(BaseEstimator):
 
         # --- serving signals from everything -------------------------------------------
         everything = np.ones(data.user.size, dtype=bool)
-        self.signals_ = self._signals(data, everything, user_occ, user_band, groups, parts, content)
+        self.signals_ = self._signals(data, everything, per_user, groups, parts, content)
         self.context_ = self._context(self.signals_)
-        del self._user_age_bin, self._user_attrs     # per-member training data: not part of the model
         self.summary_ = {
             "members": int(data.n_users),
             "courses": int(n_items),
@@ -279,12 +279,12 @@ class Recommender(BaseEstimator):
         ptr = np.searchsorted(u, np.arange(n_users + 1)).astype(np.int64)
         return ptr, i.astype(np.int64)
 
-    def _signals(self, data, rows, user_occ, user_band, groups, parts, content) -> Signals:
+    def _signals(self, data, rows, per_user, groups, parts, content) -> Signals:
         return fit_signals(
             n_items=len(self.catalogue_), user=data.user[rows], item=data.item[rows],
-            time=data.time[rows], n_users=data.n_users, user_occ=user_occ, user_band=user_band,
-            user_age_bin=self._user_age_bin,
-            user_attrs=[(codes, len(values)) for codes, (_, values) in zip(self._user_attrs, self.attributes_)],
+            time=data.time[rows], n_users=data.n_users, user_occ=per_user["occ"],
+            user_band=per_user["band"], user_age_bin=per_user["age_bin"],
+            user_attrs=[(codes, len(values)) for codes, (_, values) in zip(per_user["attrs"], self.attributes_)],
             groups=groups, parts=parts,
             content_neighbours=content.neighbours if content is not None else None,
             ease_l2=self.ease_l2, ease_max_items=self.ease_max_items, knn_shrink=self.knn_shrink,
@@ -298,7 +298,7 @@ class Recommender(BaseEstimator):
                               half_life=float(self.recency_half_life),
                               window=int(self.sequence_window), features=self.features_)
 
-    def _examples(self, data, user_occ, user_band, groups, occ_rows, dis_ptr, dis_items, rng):
+    def _examples(self, data, per_user, groups, occ_rows, dis_ptr, dis_items, rng):
         """Sample members, hide what each example must predict, and sample negatives.
 
         Returns the examples, (example, course) pairs, labels and the mask of interaction rows
@@ -353,10 +353,11 @@ class Recommender(BaseEstimator):
             np.arange(ex_dis_ptr[-1]) - np.repeat(ex_dis_ptr[:-1], n_dis))
         ex = Examples(
             hist_ptr=hist_ptr, hist_items=hist_items,
-            group=groups.group(user_occ[chosen], user_band[chosen]),
-            occ_bucket=user_occ[chosen], band=user_band[chosen], age_bin=self._user_age_bin[chosen],
-            attr_codes=(np.column_stack([codes[chosen] for codes in self._user_attrs])
-                        if self._user_attrs else np.zeros((chosen.size, 0), dtype=np.int64)),
+            group=groups.group(per_user["occ"][chosen], per_user["band"][chosen]),
+            occ_bucket=per_user["occ"][chosen], band=per_user["band"][chosen],
+            age_bin=per_user["age_bin"][chosen],
+            attr_codes=(np.column_stack([codes[chosen] for codes in per_user["attrs"]])
+                        if per_user["attrs"] else np.zeros((chosen.size, 0), dtype=np.int64)),
             occ_row=occ_row,
             dis_ptr=ex_dis_ptr, dis_items=dis_items[dis_src].astype(np.int64))
 

@@ -102,6 +102,21 @@ class PlanItem:
     category: str | None = None
     due_on: dt.date | None = None
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> PlanItem:
+        """Rebuild a stored item (the output of ``as_dict``, or a row with at least course_id,
+        position, due_week and source), e.g. yesterday's plan for ``build_plan(previous=…)``."""
+        if data.get("reason_code"):
+            why = Reason(str(data["reason_code"]), {str(k): str(v) for k, v in dict(data.get("reason_params") or {}).items()})
+        else:
+            why = Reason("recommended")
+        due_on = data.get("due_on")
+        if isinstance(due_on, str):
+            due_on = dt.date.fromisoformat(due_on)
+        return cls(course_id=data["course_id"], position=int(data["position"]), due_week=int(data["due_week"]),
+                   source=str(data["source"]), reason=str(data.get("reason") or why.text("zh")), why=why,
+                   hours=float(data.get("hours") or 0.0), category=data.get("category"), due_on=due_on)
+
     def as_dict(self, lang: str = "zh") -> dict:
         return {"course_id": self.course_id, "position": self.position, "due_week": self.due_week,
                 "due_on": self.due_on.isoformat() if self.due_on else None, "source": self.source,

@@ -122,6 +122,13 @@ def test_plan_is_stable_from_day_to_day():
         after = next((item for item in tuesday if item.course_id == before.course_id), None)
         if after is not None:
             assert after.due_week == before.due_week
+    # the app stores items as dicts and rebuilds them the next day: same result
+    stored = [PlanItem.from_dict(item.as_dict()) for item in monday]
+    assert stored == monday and stored[0].why == monday[0].why
+    again = build_plan(recs("skill-1", "history-2", "history-1", "safety-1", "rights-1"), CATALOGUE,
+                       hours_gap=3, today=TODAY + dt.timedelta(days=1), completed=["history-1"],
+                       started=["rights-1"], previous=stored)
+    assert again == tuesday
     # a started course keeps its place even when the model no longer recommends it
     wednesday = build_plan(recs("history-2"), CATALOGUE, hours_gap=3, today=TODAY + dt.timedelta(days=2),
                            completed=["history-1"], started=["rights-1"], previous=tuesday)
