@@ -18,6 +18,7 @@ import os
 import platform
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -139,6 +140,16 @@ def main(argv=None) -> int:
         return build_plan(hongfan.recommend(p, k=50), catalogue, hours_gap=12.0, today=today,
                           required=req, completed=p.history)
 
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.bin"
+        started = time.perf_counter()
+        hongfan.save(path)
+        saved_s = time.perf_counter() - started
+        started = time.perf_counter()
+        Recommender.load(path)
+        loaded_s = time.perf_counter() - started
+        model_mb = path.stat().st_size / 1e6
+
     plan = percentiles(timed(plan_only, plan_args))
     plan_total = percentiles(timed(recommend_and_plan, list(zip(profiles, required))))
 
@@ -155,6 +166,7 @@ def main(argv=None) -> int:
     print(f"hongfan recommend(k=50):      p50 {recommend['p50']:.3f} ms  p95 {recommend['p95']:.3f} ms")
     print(f"build_plan (from 50 recs):    p50 {plan['p50']:.3f} ms  p95 {plan['p95']:.3f} ms")
     print(f"recommend + build_plan:       p50 {plan_total['p50']:.3f} ms  p95 {plan_total['p95']:.3f} ms")
+    print(f"model file: {model_mb:.0f} MB, save {saved_s:.2f} s, load {loaded_s:.2f} s")
     print()
     seconds, peak = fits["hongfan"]
     full = (n_m, n_c, n_i) == (100_000, 2_000, 2_000_000)

@@ -43,6 +43,8 @@ def fit_content(texts: list[str], ngram_range: tuple[int, int] = (1, 3),
         vectors = vectorizer.fit_transform(texts).tocsr()
     except ValueError:       # every n-gram was boilerplate: no usable vocabulary
         return None
+    # the pruned n-grams are kept only for introspection and can dwarf the model file
+    vectorizer.stop_words_ = None
     similarity = np.asarray((vectors @ vectors.T).todense(), dtype=np.float32)
     np.fill_diagonal(similarity, 0.0)
     return ContentModel(vectorizer=vectorizer, vectors=vectors, similarity=similarity,

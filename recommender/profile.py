@@ -27,9 +27,10 @@ class Profile:
 
     def __post_init__(self):
         # Freeze the sequences so a Profile can be shared (and cached) safely.
-        object.__setattr__(self, "history", tuple(self.history or ()))
-        object.__setattr__(self, "dismissed", tuple(self.dismissed or ()))
-        object.__setattr__(self, "attributes", dict(self.attributes or {}))
+        # (any iterable: a list, a numpy array, a pandas Series)
+        object.__setattr__(self, "history", tuple(self.history) if self.history is not None else ())
+        object.__setattr__(self, "dismissed", tuple(self.dismissed) if self.dismissed is not None else ())
+        object.__setattr__(self, "attributes", dict(self.attributes) if self.attributes is not None else {})
 
 
 @dataclass(frozen=True)

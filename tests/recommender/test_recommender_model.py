@@ -84,6 +84,9 @@ def test_unknown_ids_are_handled(model):
     recs = model.recommend(Profile(age=None, occupation="无人机飞手"), k=5)
     assert len(recs) == 5 and all(isinstance(r, Recommendation) for r in recs)
     assert model.recommend(Profile(age=float("nan"), occupation=None), k=3)
+    # histories may come as numpy arrays or pandas Series straight from a query
+    as_array = Profile(age=30, occupation="快递员", history=np.array(["c0005"]), dismissed=pd.Series(["c0001"]))
+    assert as_array.history == ("c0005",) and as_array.dismissed == ("c0001",)
 
 
 def test_fit_accepts_any_hashable_ids_and_timestamp_kinds(academy):
