@@ -2,7 +2,7 @@
 
 Two implementations of the same definitions: ``profile_features`` scores one member against every
 course with a few row lookups (serving), and ``pair_features`` computes arbitrary (example, course)
-pairs in bulk with gathers and ``bincount`` (training).  ``tests/recommender/test_features.py``
+pairs in bulk with gathers and ``bincount`` (training).  ``tests/recommender/test_recommender_features.py``
 checks that they agree.
 """
 

@@ -7,15 +7,26 @@ one score:
   cosine), applied to the member's history with recent courses weighted more;
 * **sequential** — what members took next after the member's latest courses (series, follow-ups);
 * **demographic** — how much the member's age band × occupation takes each course, smoothed
-  towards the occupation, the age band and everyone, so small groups borrow strength;
+  towards the occupation, the age band and everyone, so small groups borrow strength; the same
+  occupation at a similar age (a kernel over age, no band edges); and lifts for other member
+  attributes such as the branch (members of a branch study what the branch assigns);
 * **content** — character n-gram TF-IDF over title, summary, tags, category and audience, giving
-  similarity to the history, to what the member's group takes, and to the occupation's name.
+  similarity to the history, how popular (overall and in the member's group) the courses with
+  similar text are, whether the course's audience names the occupation, and the text's
+  similarity to the occupation's name.
 
 The combiner (gradient-boosted trees with monotone constraints) is trained inside ``fit`` to pick
 each sampled member's *next* course out of sampled negatives, from signals computed without that
 course.  Some sampled members are trained with their whole history hidden and some courses with
 all their completions hidden, so the combiner learns how to serve a new member (age and occupation
 only) and a new course (text only) from the same examples, instead of hand-written rules.
+Members with and without a history get separate combiners.
+
+A member's dismissed courses (不感兴趣) score ``-inf`` and pull down courses similar to them (by
+text or by co-completion); when ``fit`` is given past dismissals, the combiner learns how much.
+Scoring folds the profile's current history in at request time: no retraining when a member
+finishes a course.  A course published after ``fit`` is unknown until the next ``fit`` (seconds at
+the academy's size), so retrain when the catalogue changes.
 """
 
 from __future__ import annotations
@@ -463,7 +474,8 @@ class Recommender(BaseEstimator):
 
     def _score_all(self, state) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         feats = profile_features(self.context_, state["hist"], state["group"], state["bucket"],
-                                 state["band"], state["age_bin"], state["attr_codes"], state["audience"], state["occ_text"], state["dismissed"])
+                                 state["band"], state["age_bin"], state["attr_codes"],
+                                 state["audience"], state["occ_text"], state["dismissed"])
         x = np.column_stack([feats[f] for f in self.features_])
         with _thread_limit(self.n_threads):
             scores = self._combiner(state["hist"].size).decision_function(x).astype(np.float64)
