@@ -411,7 +411,9 @@ class Recommender(BaseEstimator):
             model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
             return model.fit(x, labels, logisticregression__sample_weight=weights)
         model = HistGradientBoostingClassifier(
-            max_iter=self.combiner_iter, learning_rate=self.combiner_learning_rate, max_leaf_nodes=15, min_samples_leaf=50,
+            max_iter=self.combiner_iter, learning_rate=self.combiner_learning_rate, max_leaf_nodes=15,
+            # small academies (a demo, a pilot) still get splits; large ones get smooth leaves
+            min_samples_leaf=int(np.clip(len(labels) // 200, 5, 50)),
             l2_regularization=1.0, early_stopping=False,
             monotonic_cst=[MONOTONE.get(f, 0) for f in self.features_],
             random_state=int(rng.integers(2**31 - 1)))
