@@ -16,8 +16,8 @@ Metrics per split: HR@10 and NDCG@10 of one hidden course against 99 sampled cou
 not taken; recall@20 over the whole catalogue (hits / min(20, hidden courses)); coverage@10 = share
 of the catalogue appearing in someone's top 10.
 
-Command line: ``python -m recommender.evaluation --synthetic`` (or ``--interactions/--members/
---courses`` CSV or Parquet files) prints the table and writes JSON with ``--output``; the app's
+Command line: ``python -m recommender.evaluation --synthetic`` (or ``--movielens-like``, or
+``--interactions/--members/--courses`` CSV or Parquet files) prints the table and writes JSON with ``--output``; the app's
 ``hongfan recommender evaluate`` calls ``evaluate(...)``.
 """
 
@@ -345,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--synthetic", nargs="?", const="20000,500,300000", metavar="M,C,N",
                         help="generate members,courses,completions (default 20000,500,300000)")
+    source.add_argument("--movielens-like", nargs="?", const="6000,3000,600000", metavar="U,I,N",
+                        help="a differently built MovieLens-1M-shaped test bed (users,items,ratings)")
     source.add_argument("--interactions", help="CSV/Parquet with member_id, course_id, timestamp")
     parser.add_argument("--members", help="CSV/Parquet with member_id, age, occupation")
     parser.add_argument("--courses", help="CSV/Parquet with course_id, title, category, …")
@@ -359,6 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         n_m, n_c, n_i = (int(x) for x in args.synthetic.split(","))
         academy = generate_academy(n_m, n_c, n_i, random_state=args.seed)
         interactions, members, courses = academy.interactions, academy.members, academy.courses
+    elif args.movielens_like:
+        from .synthetic import generate_movielens_like
+        n_u, n_it, n_r = (int(x) for x in args.movielens_like.split(","))
+        interactions, members, courses = generate_movielens_like(n_u, n_it, n_r, random_state=args.seed)
     else:
         interactions = _read_table(args.interactions)
         members = _read_table(args.members) if args.members else None

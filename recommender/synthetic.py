@@ -508,3 +508,58 @@ def _make_assignments(branches, branch_of, branch_industry, courses, course_cat,
     m, a, lo, hi = m[done], a[done], lo[done], hi[done]
     t = lo + (rng.beta(2.0, 1.3, m.size) * (hi - lo)).astype(np.int64)
     return assignments, m, a_course[a], t
+
+
+def generate_movielens_like(n_users: int = 6_000, n_items: int = 3_000, n_ratings: int = 600_000,
+                            *, random_state: int | None = 0, dim: int = 8):
+    """A second, differently built test bed shaped like MovieLens-1M, to check that the model is
+    not tuned to ``generate_academy``: latent-factor tastes shifted by occupation (integer codes
+    0–20), MovieLens age codes (1, 18, 25, …, 56) and gender; items with genres and English titles
+    with a year; items released over time and users drifting towards newer items.
+
+    Returns (interactions, members, courses) DataFrames with the recommender's column names."""
+    rng = np.random.default_rng(random_state)
+    genres = np.array(["Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+                       "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+                       "Romance", "Sci-Fi", "Thriller", "War", "Western"])
+    item_genres = rng.random((n_items, genres.size)) < 0.12
+    item_genres[np.arange(n_items), rng.integers(0, genres.size, n_items)] = True
+    items = (item_genres @ rng.normal(0, 1, (genres.size, dim)) / np.sqrt(item_genres.sum(1, keepdims=True))
+             + rng.normal(0, 0.7, (n_items, dim)))
+    age_codes = np.array([1, 18, 25, 35, 45, 50, 56])
+    age_idx = rng.choice(age_codes.size, n_users, p=[.04, .18, .35, .2, .09, .08, .06])
+    occupation = rng.integers(0, 21, n_users)
+    gender = rng.choice(np.array(["M", "F"]), n_users, p=[.72, .28])
+    users = (rng.normal(0, 0.6, (21, dim))[occupation] + rng.normal(0, 0.5, (age_codes.size, dim))[age_idx]
+             + np.where((gender == "M")[:, None], 1.0, -1.0) * rng.normal(0, 0.4, dim)
+             + rng.normal(0, 1, (n_users, dim)))
+    popularity = np.log(rng.lognormal(0, 1.2, n_items))
+    release = np.sort(rng.random(n_items))
+    activity = rng.lognormal(0, 1, n_users)
+    per_user = np.maximum(rng.poisson(activity / activity.sum() * n_ratings * 1.2), 1)
+    rows_u, rows_i, rows_t = [], [], []
+    for u in range(n_users):      # a few thousand users: a plain loop is fast enough
+        start = rng.random() * 0.8
+        available = np.flatnonzero(release <= start + 0.2)
+        logits = users[u] @ items[available].T / np.sqrt(dim) * 1.5 + popularity[available]
+        p = np.exp(logits - logits.max())
+        k = min(int(per_user[u]), available.size)
+        chosen = available[rng.choice(available.size, k, replace=False, p=p / p.sum())]
+        chosen = chosen[np.argsort(release[chosen] + rng.normal(0, 0.05, k))]
+        rows_u.append(np.full(k, u + 1))
+        rows_i.append(chosen + 1)
+        rows_t.append(956_703_932 + ((start + np.sort(rng.random(k)) * 0.2) * 1e8).astype(np.int64))
+    interactions = pd.DataFrame({"member_id": np.concatenate(rows_u), "course_id": np.concatenate(rows_i),
+                                 "timestamp": np.concatenate(rows_t)})
+    members = pd.DataFrame({"member_id": np.arange(1, n_users + 1), "age": age_codes[age_idx],
+                            "occupation": occupation, "gender": gender,
+                            "zip": rng.integers(10_000, 99_999, n_users).astype(str)})
+    words = np.array(["Love", "Night", "Man", "Day", "Story", "Return", "Dead", "City", "Girl", "Star",
+                      "War", "Life", "Last", "Dark", "King", "House", "Blue", "Time", "Little", "World"])
+    years = rng.integers(1930, 2001, n_items)
+    courses = pd.DataFrame({
+        "course_id": np.arange(1, n_items + 1),
+        "title": [" ".join(rng.choice(words, rng.integers(1, 4))) + f" ({y})" for y in years],
+        "genres": ["|".join(genres[row]) for row in item_genres],
+    })
+    return interactions, members, courses

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender.synthetic import CATEGORIES, OCCUPATIONS, generate_academy
+from recommender.synthetic import CATEGORIES, OCCUPATIONS, generate_academy, generate_movielens_like
 
 
 def test_shapes_and_columns(academy):
@@ -67,3 +67,12 @@ def test_rejects_impossible_sizes():
     with pytest.raises(ValueError):
         generate_academy(0, 30, 10)
     assert np.issubdtype(generate_academy(5, 9, 0).interactions["member_id"].dtype, np.integer)
+
+
+def test_movielens_like_test_bed():
+    interactions, members, courses = generate_movielens_like(200, 150, 4_000, random_state=1)
+    assert list(interactions.columns) == ["member_id", "course_id", "timestamp"]
+    assert not interactions.duplicated(["member_id", "course_id"]).any()
+    assert set(members["age"]) <= {1, 18, 25, 35, 45, 50, 56}
+    assert set(interactions["course_id"]) <= set(courses["course_id"])
+    assert courses["title"].str.contains(r"\(\d{4}\)").all()
