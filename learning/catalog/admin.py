@@ -23,6 +23,15 @@ def _require_admin() -> None:
         abort(403)
 
 
+def _admin_course_or_404(slug: str) -> Course:
+    """Any course, drafts and archived ones included (administrators only)."""
+    _require_admin()
+    course = course_by_slug(slug)
+    if course is None:
+        abort(404)
+    return course
+
+
 @bp.route("/admin/courses")
 @login_required
 def admin_index():
@@ -60,10 +69,7 @@ def admin_upload():
 @bp.route("/admin/courses/<slug>/status", methods=["POST"])
 @login_required
 def admin_status(slug: str):
-    _require_admin()
-    course = course_by_slug(slug)
-    if course is None:
-        abort(404)
+    course = _admin_course_or_404(slug)
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
@@ -75,10 +81,7 @@ def admin_status(slug: str):
 @bp.route("/admin/courses/<slug>/edit", methods=["GET", "POST"])
 @login_required
 def admin_edit(slug: str):
-    _require_admin()
-    course = course_by_slug(slug)
-    if course is None:
-        abort(404)
+    course = _admin_course_or_404(slug)
     form = MetadataForm()
     if not form.is_submitted():  # first view: prefill from the course
         form = MetadataForm(obj=course)
