@@ -69,8 +69,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic) see all tables."""
+    from learning.assignments import models as _assignments  # noqa: F401
     from learning.audit import models as _audit  # noqa: F401
     from learning.auth import models as _auth  # noqa: F401
     from learning.catalog import models as _catalog  # noqa: F401
+    from learning.meetings import models as _meetings  # noqa: F401
     from learning.orgs import models as _orgs  # noqa: F401
     from learning.study import models as _study  # noqa: F401

@@ -1,0 +1,1 @@
+"""Confirmed offline study (集中学习 / 主题党日): meetings held in person, recorded by a secretary."""
