@@ -54,6 +54,11 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
+@click.group("stats")
+def stats_group() -> None:
+    """Learning statistics: reconcile counters, export tables."""
+
+
 @click.group("content")
 def content_group() -> None:
     """Course packages: validate, import, export."""
@@ -131,3 +136,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(recommender_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(content_group)
+    app.cli.add_command(stats_group)

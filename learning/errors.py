@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: _l("请求有误，请检查后重试。"),
+    401: _l("请先登录。"),
     403: _l("你没有权限查看这个页面。"),
     404: _l("页面不存在。"),
     405: _l("不支持这种请求方式。"),

@@ -42,6 +42,7 @@ MATRIX = [
     ("catalog.admin_status", "POST", "/admin/courses/{course}/status", (LOGIN, 403, 403, 403, 403, 400)),
     ("catalog.admin_edit", "GET", "/admin/courses/{course}/edit", (LOGIN, 403, 403, 403, 403, 200)),
     ("catalog.admin_edit", "POST", "/admin/courses/{course}/edit", (LOGIN, 403, 403, 403, 403, 400)),
+    ("api.openapi", "GET", "/api/v1/openapi.json", (200, 200, 200, 200, 200, 200)),
     ("static", "GET", "/static/css/app.css", (200, 200, 200, 200, 200, 200)),
 ]
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.catalog.models import Course, Lesson
@@ -92,3 +92,13 @@ class AnnualTarget(db.Model):
     year: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(20))  # member | secretary
     hours: Mapped[float] = mapped_column(Float)
+
+
+class StudyDay(db.Model):
+    """One row per member per local calendar day with any study: the source of streaks
+    (连续学习天数) and of the "first study of the day" points rule."""
+
+    __tablename__ = "study_day"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
