@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from learning.auth import views as _auth_views  # noqa: F401
     from learning.catalog import admin as _catalog_admin, views as _catalog_views  # noqa: F401
     from learning.orgs import views as _orgs_views  # noqa: F401
-    from learning.study import views as _study_views  # noqa: F401
+    from learning.study import api as _study_api, views as _study_views  # noqa: F401
 
     auth.init_app(app)
     for blueprint in (auth.bp, study.bp, catalog.bp, orgs.bp, api.bp):

@@ -12,6 +12,7 @@ from learning.database import write_transactions
 from learning.extensions import db
 from learning.plans.models_store import newest_model_path
 from learning.plans.operations import train
+from learning.study.reconcile import reconcile_command
 
 
 def _create_app() -> Flask:
@@ -57,6 +58,9 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
 @click.group("stats")
 def stats_group() -> None:
     """Learning statistics: reconcile counters, export tables."""
+
+
+stats_group.add_command(reconcile_command)
 
 
 @click.group("content")

@@ -20,6 +20,10 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ["zh_Hans_CN", "en"],
     "ANNUAL_TARGET_MEMBER": 32.0,
     "ANNUAL_TARGET_SECRETARY": 56.0,
+    # Course categories whose 学时 count toward the annual target; empty = every category.
+    "TARGET_CATEGORIES": [],
+    # How far in the future (phone clock ahead of the server) a study event may claim to be.
+    "EVENT_CLOCK_SKEW_S": 300,
     # argon2id parameters (OWASP minimum m=19 MiB, t=2, p=1); hashes made with other
     # parameters are upgraded at the next successful login.
     "ARGON2_TIME_COST": 2,

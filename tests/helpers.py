@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime
 
 from flask.testing import FlaskClient
 
@@ -29,3 +31,23 @@ class AuthActions:
     def logout(self):
         page = self.client.get("/")
         return self.client.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+def study_event(lesson_id: int, kind: str = "progress", *, at: datetime | None = None, **fields) -> dict:
+    """One event as the phone sends it to POST /api/v1/events."""
+    moment = at if at is not None else datetime.now(UTC)
+    return {"id": str(uuid.uuid4()), "lesson_id": lesson_id, "kind": kind,
+            "occurred_at": moment.isoformat(), **fields}
+
+
+def post_events(client: FlaskClient, events: list[dict] | dict):
+    """POST a batch with the session cookie and the CSRF header, as the lesson page's script does."""
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    return client.post("/api/v1/events", json=events, headers={"X-CSRFToken": token})
+
+
+def study_for(client: FlaskClient, lesson_id: int, seconds: int = 300):
+    """Report reading time on a lesson (enough for the minimum dwell before 我已学完本课 counts)."""
+    response = post_events(client, [study_event(lesson_id, time_spent_s=seconds)])
+    assert response.status_code == 200 and len(response.get_json()["accepted"]) == 1, response.get_json()
+    return response

@@ -23,8 +23,8 @@ def test_plan_falls_back_to_rules_then_uses_the_trained_model(city, make_course,
     hosts = [make_member(city["a2"], occupation="主播", phone=f"1350000{i:04d}") for i in range(8)]
     for people, first in ((riders, safety), (hosts, live)):
         for n, person in enumerate(people):
-            complete_lesson(person, first.lessons[0], datetime(2026, 3, 1 + n, 4))
-            complete_lesson(person, history.lessons[0], datetime(2026, 4, 1 + n, 4))
+            complete_lesson(person, first.lessons[0], datetime(2026, 3, 1 + n, 4), time_spent_s=300)
+            complete_lesson(person, history.lessons[0], datetime(2026, 4, 1 + n, 4), time_spent_s=300)
     db.session.commit()
 
     page = _home(app)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from helpers import AuthActions, csrf_from
+from helpers import AuthActions, csrf_from, study_for
 
 
 def _post(client, url, **data):
@@ -22,11 +22,15 @@ def test_member_finishes_a_course_and_sees_the_hours(city, make_course, app):
     text1, text2, quiz = course.lessons
     lesson_page = client.get(f"/courses/{course.slug}/lessons/{text1.slug}").get_data(as_text=True)
     assert "第1课的正文" in lesson_page
+    refused = _post(client, f"/lessons/{text1.id}/complete")  # pressed before the minimum dwell
+    assert refused.status_code == 302 and "学习时间还不够" in client.get(refused.location).get_data(as_text=True)
+    study_for(client, text1.id)
     assert _post(client, f"/lessons/{text1.id}/complete").status_code == 302
     # Halfway: the course shows up under 继续学习 with the next lesson.
     home = client.get("/").get_data(as_text=True)
     assert "继续学习" in home and "下一课：第2课" in home
 
+    study_for(client, text2.id)
     assert _post(client, f"/lessons/{text2.id}/complete").status_code == 302
     failed = _post(client, f"/lessons/{quiz.id}/quiz", q0="1", q1="0").get_data(as_text=True)
     assert "0 <small>" in failed and "还差一点" in failed
@@ -42,6 +46,7 @@ def test_completing_twice_credits_once(city, make_course, app):
     course = make_course(lessons=("text",), hours=2)
     client = app.test_client()
     AuthActions(client).login("13800000002")
+    study_for(client, course.lessons[0].id)
     for _ in range(3):
         _post(client, f"/lessons/{course.lessons[0].id}/complete")
     assert re.search(r"2\s*<small>/ 32", client.get("/").get_data(as_text=True))
@@ -51,6 +56,7 @@ def test_secretary_sees_branch_members_with_hours(city, make_course, app):
     course = make_course(lessons=("text",), hours=2)
     member_client = app.test_client()
     AuthActions(member_client).login("13800000002")
+    study_for(member_client, course.lessons[0].id)
     _post(member_client, f"/lessons/{course.lessons[0].id}/complete")
 
     client = app.test_client()

@@ -5,7 +5,8 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint,
+                        Uuid)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.catalog.models import Course, Lesson
@@ -102,3 +103,42 @@ class StudyDay(db.Model):
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class PointsRule(db.Model):
+    """One 积分 behaviour, as data an administrator can change: points per award, a daily cap
+    (points per member per local day, 0 = none), the minimum dwell on the lesson before it
+    pays, and optional bonus periods in local time ([["06:00", "08:30"], …]) that add
+    `bonus_points`."""
+
+    __tablename__ = "points_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    behaviour: Mapped[str] = mapped_column(String(32), unique=True)
+    points: Mapped[int] = mapped_column(Integer)
+    daily_cap: Mapped[int] = mapped_column(Integer, default=0)
+    min_dwell_s: Mapped[int] = mapped_column(Integer, default=0)
+    bonus_periods: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    bonus_points: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PointsEntry(db.Model):
+    """The 积分 ledger: one row per award. The unique (member, behaviour, reference) — e.g.
+    lesson_complete / "lesson:12" — is what makes an award impossible to collect twice."""
+
+    __tablename__ = "points_entry"
+    __table_args__ = (
+        UniqueConstraint("member_id", "behaviour", "reference"),
+        Index("ix_points_entry_member_day", "member_id", "day"),
+        Index("ix_points_entry_member_year", "member_id", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    behaviour: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)  # local calendar day of the study moment
+    year: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    awarded_at: Mapped[datetime] = mapped_column(DateTime)  # the study moment (naive UTC)

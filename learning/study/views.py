@@ -48,7 +48,11 @@ def complete(lesson_id: int):
     lesson = _lesson_or_404(lesson_id)
     if lesson.kind == "quiz" or not ActionForm().validate_on_submit():
         abort(400)
-    completion = operations.complete_lesson(current_user, lesson, utcnow())
+    try:
+        completion = operations.complete_lesson(current_user, lesson, utcnow())
+    except operations.LessonNotFinished as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("catalog.lesson", slug=lesson.course.slug, lesson_slug=lesson.slug))
     if completion is not None:
         flash(_("恭喜！你学完了《%(title)s》，获得 %(hours)s 学时。", title=lesson.course.title,
                 hours=f"{completion.hours:g}"), "success")

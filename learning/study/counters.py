@@ -1,0 +1,34 @@
+"""MemberYear counters: changed in the same transaction as the rows they count (completions,
+offline attendances, points), and recomputed from those rows by `hongfan stats reconcile`."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from learning.extensions import db
+from learning.study.models import MemberYear
+from learning.timeutil import local_year
+
+
+def member_year(member_id: int, year: int) -> MemberYear:
+    row = db.session.get(MemberYear, (member_id, year))
+    if row is None:
+        row = MemberYear(member_id=member_id, year=year, hours=0.0, points=0, courses_done=0)
+        db.session.add(row)
+    return row
+
+
+def touch(member_id: int, at: datetime) -> MemberYear:
+    """Record study activity at `at` (the latest moment wins, whatever order events arrive in)."""
+    row = member_year(member_id, local_year(at))
+    if row.last_active_at is None or row.last_active_at < at:
+        row.last_active_at = at
+    return row
+
+
+def add_hours(member_id: int, year: int, hours: float, *, course: bool = False) -> None:
+    """Credit 学时 to the year's counter: a course completion (course=True) or an offline
+    attendance (OfflineAttendance, credited by the branch)."""
+    row = member_year(member_id, year)
+    row.hours = round(row.hours + hours, 2)
+    if course:
+        row.courses_done += 1
