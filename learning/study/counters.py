@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import inspect
+
 from learning.extensions import db
 from learning.study.models import MemberYear
 from learning.timeutil import local_year
 
 
 def member_year(member_id: int, year: int) -> MemberYear:
+    # Held in the session's info: the identity map keeps unmodified rows only weakly, and a
+    # batch touches the same row for every event.
+    held = db.session.info.setdefault("hongfan_member_years", {})
+    row = held.get((member_id, year))
+    if row is not None and (inspect(row).persistent or inspect(row).pending):
+        return row
     row = db.session.get(MemberYear, (member_id, year))
     if row is None:
         row = MemberYear(member_id=member_id, year=year, hours=0.0, points=0, courses_done=0)
         db.session.add(row)
+    held[(member_id, year)] = row
     return row
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -93,23 +94,23 @@ def parse_batch(body: Any) -> list[Any]:
     return body
 
 
-def _number(value: Any, low: float, high: float, message: str) -> float | None:
+def _number(value: Any, low: float, high: float, message: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
             or not low <= value <= high:
-        raise EventInvalid(message)
+        raise EventInvalid(str(message))
     return float(value)
 
 
-def _moment(value: Any, now: datetime) -> datetime:
+def _moment(value: Any, latest: datetime) -> datetime:
     if not isinstance(value, str):
         raise EventInvalid(_("发生时间必须是带时区的 ISO 8601 时间。"))
     try:
         moment = from_aware(datetime.fromisoformat(value.strip()))
     except (ValueError, OverflowError):
         raise EventInvalid(_("发生时间必须是带时区的 ISO 8601 时间。")) from None
-    if moment > now + timedelta(seconds=current_app.config["EVENT_CLOCK_SKEW_S"]):
+    if moment > latest:
         raise EventInvalid(_("发生时间晚于现在，请检查手机时间。"))
     if moment < EARLIEST:
         raise EventInvalid(_("发生时间不合理。"))
@@ -129,7 +130,12 @@ def _answers(value: Any, kind: str) -> tuple[tuple[int, ...], ...] | None:
     return tuple(tuple(sorted(set(chosen))) for chosen in value)
 
 
-def draft(item: Any, now: datetime) -> Draft:
+def latest_moment(now: datetime) -> datetime:
+    """The latest occurred_at accepted: phone clocks run a little ahead of the server's."""
+    return now + timedelta(seconds=current_app.config["EVENT_CLOCK_SKEW_S"])
+
+
+def draft(item: Any, latest: datetime) -> Draft:
     """Check one event's shape and values (not yet its lesson); raises EventInvalid."""
     if not isinstance(item, dict):
         raise EventInvalid(_("每个事件必须是 JSON 对象。"))
@@ -146,12 +152,12 @@ def draft(item: Any, now: datetime) -> Draft:
     kind = item.get("kind")
     if kind not in KINDS:
         raise EventInvalid(_("事件类型（kind）必须是 progress、complete 或 answer。"))
-    seconds = _number(item.get("time_spent_s"), 0, MAX_SECONDS, _("学习时长（time_spent_s）必须是 0 到 86400 之间的秒数。"))
+    seconds = _number(item.get("time_spent_s"), 0, MAX_SECONDS, _l("学习时长（time_spent_s）必须是 0 到 86400 之间的秒数。"))
     return Draft(
         raw_id=raw_id, id=event_id, lesson_id=lesson_id, kind=kind,
-        occurred_at=_moment(item.get("occurred_at"), now),
-        position=_number(item.get("position"), 0, MAX_SECONDS, _("位置（position）必须是 0 到 86400 之间的数。")),
-        progress=_number(item.get("progress"), 0, 1, _("进度（progress）必须是 0 到 1 之间的数。")),
+        occurred_at=_moment(item.get("occurred_at"), latest),
+        position=_number(item.get("position"), 0, MAX_SECONDS, _l("位置（position）必须是 0 到 86400 之间的数。")),
+        progress=_number(item.get("progress"), 0, 1, _l("进度（progress）必须是 0 到 1 之间的数。")),
         time_spent_s=int(seconds or 0),
         answers=_answers(item.get("answers"), kind),
     )
@@ -176,9 +182,10 @@ def ingest(member: Member, items: list[Any], now: datetime) -> IngestResult:
     """Log and apply a batch of events for `member` in the current transaction."""
     result = IngestResult()
     drafts: dict[uuid.UUID, Draft] = {}
+    latest = latest_moment(now)
     for item in items:
         try:
-            candidate = draft(item, now)
+            candidate = draft(item, latest)
         except EventInvalid as error:
             result.reject(item.get("id") if isinstance(item, dict) else None, str(error))
             continue
@@ -235,8 +242,7 @@ def _log(study: MemberStudy, events: list[Event], drafts: dict[uuid.UUID, Draft]
         return []
     try:
         with db.session.begin_nested():
-            for event in events:
-                study.log(event)
+            db.session.execute(insert(StudyEvent), [study.row_values(e) for e in events])
         return events
     except IntegrityError:
         pass

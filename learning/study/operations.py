@@ -93,10 +93,11 @@ class Event:
     def body_hash(self) -> str:
         return body_hash(self.lesson.id, self.kind, self.occurred_at, self.payload())
 
-    def row(self, member_id: int, received_at: datetime) -> StudyEvent:
-        return StudyEvent(id=self.id, member_id=member_id, lesson_id=self.lesson.id, kind=self.kind,
-                          payload=self.payload(), body_hash=self.body_hash(), occurred_at=self.occurred_at,
-                          received_at=received_at)
+    def values(self, member_id: int, received_at: datetime) -> dict[str, Any]:
+        """The StudyEvent row."""
+        return {"id": self.id, "member_id": member_id, "lesson_id": self.lesson.id, "kind": self.kind,
+                "payload": self.payload(), "body_hash": self.body_hash(), "occurred_at": self.occurred_at,
+                "received_at": received_at}
 
 
 @dataclass(frozen=True)
@@ -171,8 +172,11 @@ class MemberStudy:
             self._progress[lesson.id] = lesson_progress(self.member, lesson)
         return self._progress[lesson.id]
 
+    def row_values(self, event: Event) -> dict[str, Any]:
+        return event.values(self.member.id, utcnow())
+
     def log(self, event: Event) -> None:
-        db.session.add(event.row(self.member.id, utcnow()))
+        db.session.add(StudyEvent(**self.row_values(event)))
 
     def apply(self, event: Event) -> Outcome:
         """Fold one (new, logged) event into the summary, completions, points and counters."""
