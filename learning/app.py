@@ -39,6 +39,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Views are imported here, not by the packages' __init__: models and queries can then be
     # imported in any order without dragging in (and cycling through) every blueprint.
     from learning.api import views as _api_views  # noqa: F401
+    from learning.catalog import api as _catalog_api  # noqa: F401
+    from learning.study import api as _study_api  # noqa: F401
     from learning.auth import views as _auth_views  # noqa: F401
     from learning.catalog import admin as _catalog_admin, views as _catalog_views  # noqa: F401
     from learning.orgs import views as _orgs_views  # noqa: F401
@@ -70,6 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic) see all tables."""
+    from learning.api import models as _api  # noqa: F401
     from learning.assignments import models as _assignments  # noqa: F401
     from learning.audit import models as _audit  # noqa: F401
     from learning.auth import models as _auth  # noqa: F401
