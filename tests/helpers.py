@@ -29,3 +29,15 @@ class AuthActions:
     def logout(self):
         page = self.client.get("/")
         return self.client.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+def api_token(client: FlaskClient, phone: str, password: str = PASSWORD, name: str | None = None) -> str:
+    """A bearer token from POST /api/v1/tokens."""
+    body = {"phone": phone, "password": password, **({"name": name} if name else {})}
+    response = client.post("/api/v1/tokens", json=body)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.json["token"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -39,6 +39,10 @@ def _unauthorized(message: str) -> tuple[Response, int]:
 
 @bp.before_request
 def _authenticate() -> tuple[Response, int] | None:
+    # `g` lives as long as the app context, which an embedding caller (a test client in the
+    # caller's context) may share between requests: never let one request's caller leak.
+    g.pop("api_member", None)
+    g.pop("api_token", None)
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _sep, secret = header.strip().partition(" ")
