@@ -61,6 +61,16 @@ def _authenticate() -> tuple[Response, int] | None:
     return None
 
 
+@bp.after_request
+def _private(response: Response) -> Response:
+    # Answers name a member and their study: never kept by shared caches.
+    if request.endpoint != "api.openapi":
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Authorization")
+        response.vary.add("Cookie")
+    return response
+
+
 @bp.errorhandler(InvalidInput)
 def _invalid(problem: InvalidInput):
     return error(400, problem.message, **({"field": problem.field} if problem.field else {}))

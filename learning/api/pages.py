@@ -5,7 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from learning.api import account
+from learning.api import account, spec
 from learning.api.models import ApiToken
 from learning.api.operations import revoke_token
 from learning.api.queries import live_tokens
@@ -25,7 +25,7 @@ def index():
 @account.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke(token_id: int):
-    token = db.session.get(ApiToken, token_id) if token_id < 2**31 else None
+    token = db.session.get(ApiToken, token_id) if token_id <= spec.MAX_ID else None
     if token is None or token.member_id != current_user.id:
         abort(404)
     if not ActionForm().validate_on_submit():
