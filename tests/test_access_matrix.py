@@ -45,6 +45,19 @@ MATRIX = [
     ("api.openapi", "GET", "/api/v1/openapi.json", (200, 200, 200, 200, 200, 200)),
     # a form body is not a JSON list of events: 400 once the caller is known
     ("api.post_events", "POST", "/api/v1/events", (LOGIN, 400, 400, 400, 400, 400)),
+    ("api.create_token", "POST", "/api/v1/tokens", (400, 400, 400, 400, 400, 400)),  # a form, not JSON
+    ("api.list_tokens", "GET", "/api/v1/tokens", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.revoke", "DELETE", "/api/v1/tokens/{member_token}", (LOGIN, 204, 404, 404, 404, 404)),
+    ("api.me", "GET", "/api/v1/me", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.courses", "GET", "/api/v1/courses", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.course", "GET", "/api/v1/courses/{course}", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.course", "GET", "/api/v1/courses/{draft}", (LOGIN, 404, 404, 404, 404, 200)),
+    ("api.progress", "GET", "/api/v1/progress", (LOGIN, 200, 200, 200, 200, 200)),
+    ("study.record", "GET", "/record", (LOGIN, 200, 200, 200, 200, 200)),
+    ("study.admin_targets", "GET", "/admin/targets", (LOGIN, 403, 403, 403, 403, 200)),
+    ("study.admin_targets", "POST", "/admin/targets", (LOGIN, 403, 403, 403, 403, 400)),
+    ("tokens.index", "GET", "/account/tokens", (LOGIN, 200, 200, 200, 200, 200)),
+    ("tokens.revoke", "POST", "/account/tokens/{member_token2}/revoke", (LOGIN, 302, 404, 404, 404, 404)),
     ("static", "GET", "/static/css/app.css", (200, 200, 200, 200, 200, 200)),
 ]
 
@@ -58,17 +71,24 @@ def world(city, make_course, app, tmp_path):
         folder = tmp_path / "instance" / "courses" / c.media_dir / "media"
         folder.mkdir(parents=True)
         (folder / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    from learning.api.operations import issue_token
     from learning.extensions import db
+    from learning.timeutil import utcnow
 
+    token, _secret = issue_token(city["member"], "phone", utcnow())
+    second, _secret = issue_token(city["member"], "tablet", utcnow())
     db.session.commit()
     return {"course": course.slug, "draft": draft.slug, "text_lesson": course.lessons[0].id,
-            "quiz_lesson": course.lessons[2].id, "draft_lesson": draft.lessons[0].id}
+            "quiz_lesson": course.lessons[2].id, "draft_lesson": draft.lessons[0].id,
+            "member_token": token.id, "member_token2": second.id}
 
 
 def _call(client, method: str, url: str):
     if method == "GET":
         return client.get(url)
     page = client.get("/login")  # every page carries the session's CSRF token
+    if method == "DELETE":  # API calls carry it in a header
+        return client.delete(url, headers={"X-CSRFToken": csrf_from(page.get_data(as_text=True))})
     return client.post(url, data={"csrf_token": csrf_from(page.get_data(as_text=True)), "q0": "0", "q1": "1"})
 
 

@@ -33,11 +33,15 @@ EVENT = spec.schema("StudyEvent", {
                                        "of application and the calendar year of a credit."},
     },
 })
+# The batch is accepted as long as it is a list: each item is checked on its own
+# against StudyEvent, and one that does not match is listed in "rejected" while the rest apply.
+ITEM = {"description": "A StudyEvent (see that schema); an item that is not one "
+                                         "it is rejected alone, with the reason, in the 200 answer."}
 BATCH = spec.schema("StudyEventBatch", {
     "oneOf": [
-        {"type": "array", "maxItems": events.MAX_BATCH, "items": EVENT},
+        {"type": "array", "maxItems": events.MAX_BATCH, "items": ITEM},
         {"type": "object", "required": ["events"], "additionalProperties": False,
-         "properties": {"events": {"type": "array", "maxItems": events.MAX_BATCH, "items": EVENT}}},
+         "properties": {"events": {"type": "array", "maxItems": events.MAX_BATCH, "items": ITEM}}},
     ],
 })
 RESULT = spec.schema("StudyEventResult", {
@@ -53,22 +57,14 @@ RESULT = spec.schema("StudyEventResult", {
         }, "description": "Not stored, with a reason in the user's language; do not resend unchanged."},
     },
 })
-ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}}
-
 spec.operation(
-    "/events", "post",
+    "/events", "post", operationId="post_events", tags=["study"], security=spec.MEMBER,
     summary="Send study events (at most 100)",
     description="Idempotent: every event carries a client-made UUID. Events apply in occurred_at order "
                 "per lesson; progress never moves backwards; a malformed event is rejected alone. "
                 "Cookie sessions send the CSRF token in the X-CSRFToken header.",
     requestBody={"required": True, "content": {"application/json": {"schema": BATCH}}},
-    responses={
-        "200": {"description": "Per-event outcome", "content": {"application/json": {"schema": RESULT}}},
-        "400": {"description": "Not JSON, not a list of events, or more than 100",
-                "content": {"application/json": {"schema": ERROR}}},
-        "401": {"description": "Not logged in", "content": {"application/json": {"schema": ERROR}}},
-        "413": {"description": "Body too large", "content": {"application/json": {"schema": ERROR}}},
-    },
+    responses={"200": spec.json_body(RESULT, "Per-event outcome"), **spec.errors(400, 401, 413)},
 )
 
 
