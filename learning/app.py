@@ -40,7 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # imported in any order without dragging in (and cycling through) every blueprint.
     from learning.api import views as _api_views  # noqa: F401
     from learning.auth import views as _auth_views  # noqa: F401
-    from learning.catalog import admin as _catalog_admin, views as _catalog_views  # noqa: F401
+    from learning.catalog import admin as _catalog_admin, authoring as _catalog_authoring, views as _catalog_views  # noqa: F401
     from learning.orgs import views as _orgs_views  # noqa: F401
     from learning.study import views as _study_views  # noqa: F401
 
