@@ -2,6 +2,7 @@
 next to their fields, the quiz editor, and the same validator and importer as an upload."""
 from __future__ import annotations
 
+import html
 import io
 import re
 from pathlib import Path
@@ -289,7 +290,6 @@ def test_editing_a_published_course_makes_its_next_version(app, city, road_safet
     form = editor.client.get(f"/admin/courses/road-safety/draft/lessons/{name}").get_data(as_text=True)
     title = re.search(r'id="title" name="title"[^>]*value="([^"]*)"', form).group(1)
     body = re.search(r'<textarea id="body"[^>]*>(.*?)</textarea>', form, re.S).group(1)
-    import html
     data = {"title": html.unescape(title), "duration": re.search(r'name="duration"[^>]*value="([^"]*)"', form).group(1),
             "min_dwell": re.search(r'name="min_dwell"[^>]*value="([^"]*)"', form).group(1),
             "body": html.unescape(body) + "\n\n补充：夜间要开灯。"}

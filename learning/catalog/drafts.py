@@ -347,6 +347,7 @@ def create_draft(fields: dict[str, Any], locale: str) -> tuple[Draft, dict[str, 
     """A new, empty course draft from the course form; nothing stays on disk unless its
     course.toml is valid (problems about lessons aside: it has none yet)."""
     root = drafts_root() / fields["id"]
+    shutil.rmtree(root, ignore_errors=True)  # a folder without course.toml is no draft: a leftover
     root.mkdir()
     draft = Draft(fields["id"], root)
     errors = save_course(draft, fields, None, locale)
