@@ -41,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from learning.api import pages as _api_pages, views as _api_views  # noqa: F401
     from learning.catalog import api as _catalog_api  # noqa: F401
     from learning.auth import views as _auth_views  # noqa: F401
-    from learning.catalog import admin as _catalog_admin, views as _catalog_views  # noqa: F401
+    from learning.catalog import admin as _catalog_admin, authoring as _catalog_authoring, views as _catalog_views  # noqa: F401
     from learning.orgs import views as _orgs_views  # noqa: F401
     from learning.study import admin as _study_admin, api as _study_api, member_api as _study_member_api, views as _study_views  # noqa: F401
 
