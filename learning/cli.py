@@ -11,6 +11,7 @@ from learning.catalog.storage import course_store, work_dir
 from learning.database import write_transactions
 from learning.extensions import db
 from learning.plans.models_store import newest_model_path
+from learning.plans.commands import evaluate_command
 from learning.plans.operations import train
 
 
@@ -130,6 +131,9 @@ def recommender_train(random_state: int) -> None:
     picks up the newest file without a restart)."""
     path, metadata = train(random_state=random_state)
     click.echo(f"saved {path} ({metadata['fit_seconds']} s, {metadata['data']})")
+
+
+recommender_group.add_command(evaluate_command)
 
 
 def register_commands(app: Flask) -> None:
