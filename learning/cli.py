@@ -129,7 +129,10 @@ def recommender_group() -> None:
 def recommender_train(random_state: int) -> None:
     """Train on the database and save a new model version in instance/models/ (the running app
     picks up the newest file without a restart)."""
-    path, metadata = train(random_state=random_state)
+    try:
+        path, metadata = train(random_state=random_state)
+    except ValueError as error:  # no or too little study history yet
+        raise click.ClickException(f"not trained: {error}") from error
     click.echo(f"saved {path} ({metadata['fit_seconds']} s, {metadata['data']})")
 
 

@@ -6,7 +6,8 @@ from flask.cli import with_appcontext
 
 from learning.plans.frames import training_data
 from learning.timeutil import local_today
-from recommender.evaluation import SPLITS, evaluate
+from learning.plans.queries import MEMBER_ATTRIBUTES
+from recommender.evaluation import SPLITS, default_models, evaluate
 
 
 @click.command("evaluate")
@@ -32,7 +33,9 @@ def evaluate_command(out: str | None, splits: str, ablation: bool, max_members: 
     if data.interactions["member_id"].nunique() < 2:
         raise click.ClickException("too few members with completions to evaluate")
     click.echo(f"data: {data.summary()}", err=True)
-    evaluate(data.interactions, data.members, data.courses, output=out, splits=chosen, ablation=ablation,
+    # the model as `hongfan recommender train` ships it, next to its ablations and the baselines
+    models = default_models(seed, ablation, member_attributes=MEMBER_ATTRIBUTES)
+    evaluate(data.interactions, data.members, data.courses, output=out, splits=chosen, models=models,
              max_test_members=max_members, random_state=seed,
              log=lambda line: click.echo(line, err=True))
     if out:

@@ -15,6 +15,7 @@ from learning.orgs.models import Member
 from learning.plans.frames import training_data
 from learning.plans.models import Dismissal, LearningPlan, PlannedCourse
 from learning.plans.models_store import save_model
+from learning.plans.queries import MEMBER_ATTRIBUTES
 from learning.timeutil import local_today, utcnow
 from recommender import Recommender
 from recommender.plan import PlanItem
@@ -53,7 +54,7 @@ def dismiss(member: Member, course: Course) -> Dismissal:
 def train(random_state: int = 0) -> tuple[Path, dict]:
     data = training_data(local_today().year)
     started = time.perf_counter()
-    model = Recommender(random_state=random_state).fit(data.interactions, members=data.members,
+    model = Recommender(random_state=random_state, member_attributes=MEMBER_ATTRIBUTES).fit(data.interactions, members=data.members,
                                                       courses=data.courses, dismissals=data.dismissals)
     metadata = {"trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "fit_seconds": round(time.perf_counter() - started, 2), "data": data.summary()}

@@ -15,6 +15,9 @@ from recommender.plan import Requirement, rule_based_candidates
 from recommender.profile import Recommendation
 
 
+MEMBER_ATTRIBUTES = ("branch", "parent_org")
+
+
 def org_attributes(branch_code: str, parent_code: str | None) -> dict[str, str]:
     """The member attributes the recommender is fitted and served with: the home branch and
     the organization above it (members of a branch study what the branch assigns). Codes, not
