@@ -43,6 +43,11 @@ MATRIX = [
     ("catalog.admin_edit", "GET", "/admin/courses/{course}/edit", (LOGIN, 403, 403, 403, 403, 200)),
     ("catalog.admin_edit", "POST", "/admin/courses/{course}/edit", (LOGIN, 403, 403, 403, 403, 400)),
     ("api.openapi", "GET", "/api/v1/openapi.json", (200, 200, 200, 200, 200, 200)),
+    ("plans.dismiss", "POST", "/plan/{course}/dismiss", (LOGIN, 302, 302, 302, 302, 302)),
+    ("plans.dismiss", "POST", "/plan/{draft}/dismiss", (LOGIN, 404, 404, 404, 404, 302)),
+    ("api.plan", "GET", "/api/v1/plan", (LOGIN, 200, 200, 200, 200, 200)),
+    # the matrix posts a form, not the JSON body the API wants
+    ("api.plan_dismiss", "POST", "/api/v1/plan/dismissals", (LOGIN, 400, 400, 400, 400, 400)),
     ("static", "GET", "/static/css/app.css", (200, 200, 200, 200, 200, 200)),
 ]
 

@@ -254,3 +254,41 @@ def test_a_newer_model_rebuilds_the_plan_keeping_its_order(city, catalogue, make
     assert second.model != first.model
     kept = [s for s in _slugs(first) if s in _slugs(second)]
     assert _slugs(second)[:len(kept)] == kept and len(kept) >= len(_slugs(first)) - 1
+
+
+def test_demo_member_plan_and_the_evaluate_command(empty_app, tmp_path):
+    """On the demo: the rider's plan fits their job with readable reasons, and `hongfan
+    recommender evaluate` puts the shipped model next to the baselines."""
+    import json
+
+    from learning.orgs.models import Member
+
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    member = db.session.scalar(select(Member).where(Member.phone == "13800000002"))
+    db.session.rollback()
+    client = empty_app.test_client()
+    assert AuthActions(client).login("13800000002", password="hongfan").status_code == 302
+    plan = client.get("/api/v1/plan").get_json()
+    assert plan["model"] and not plan["rules"] and len(plan["items"]) >= 5
+    first = plan["items"][:5]
+    reasons = {i["reason"] for i in first}
+    assert all(r and r != "根据你的学习情况推荐" for r in reasons)
+    # the top of a rider's plan is about riding (safety, rights) or what they did before
+    from learning.catalog.models import Course
+
+    audiences = [db.session.scalar(select(Course.audience).where(Course.slug == i["course"]["slug"])) for i in first]
+    assert sum(1 for a in audiences if member.occupation in a) >= 2
+    assert not any(a and member.occupation not in a for a in audiences)
+
+    out = tmp_path / "evaluation.json"
+    result = runner.invoke(args=["recommender", "evaluate", "--no-ablation", "--splits", "latest,cold_start",
+                                 "--max-members", "80", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "hongfan" in result.output and "EASE" in result.output and "HR@10" in result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert set(report["splits"]) == {"latest", "cold_start"}
+    assert set(report["splits"]["latest"]) == {"hongfan", "popularity", "group popularity", "item-kNN", "EASE"}
+    assert 0 < report["splits"]["latest"]["hongfan"]["HR@10"] <= 1
+    bad = runner.invoke(args=["recommender", "evaluate", "--splits", "everything"])
+    assert bad.exit_code == 2 and "--splits" in bad.output
