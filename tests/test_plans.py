@@ -292,3 +292,11 @@ def test_demo_member_plan_and_the_evaluate_command(empty_app, tmp_path):
     assert 0 < report["splits"]["latest"]["hongfan"]["HR@10"] <= 1
     bad = runner.invoke(args=["recommender", "evaluate", "--splits", "everything"])
     assert bad.exit_code == 2 and "--splits" in bad.output
+
+
+def test_a_damaged_model_file_falls_back_to_the_rules(city, catalogue, app):
+    from learning.plans.models_store import models_dir
+
+    (models_dir() / "model-29990101T000000000000Z.bin").write_bytes(b"not a model")
+    view = _plan(city["member"])
+    assert view.rules and view.items

@@ -10,7 +10,6 @@ from learning.extensions import db
 from learning.i18n import is_english
 from learning.plans import operations, queries
 from learning.plans.current import PlanView, member_plan
-from learning.plans.views import dismissable_course
 from learning.timeutil import local_today
 
 _ITEM = spec.schema("PlanItem", {
@@ -91,7 +90,7 @@ def plan_dismiss():
     slug = body.get("course") if isinstance(body, dict) else None
     if not isinstance(slug, str) or not slug.strip():
         return _error(_("请求内容应为 JSON，例如 {\"course\": \"课程编号\"}。"), 400)
-    course = dismissable_course(slug.strip())
+    course = queries.dismissable_course(member, slug.strip())
     if course is None:
         return _error(_("没有这门课程。"), 404)
     if queries.is_required(member, course.slug):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from learning.assignments.models import Assignment
 from learning.catalog.models import Course, CourseStatus, Lesson
+from learning.catalog.queries import can_view_course, course_by_slug
 from learning.extensions import db
 from learning.orgs.models import Member, Organization
 from learning.plans.models import Dismissal, LearningPlan, PlannedCourse
@@ -99,3 +100,9 @@ def rule_candidates(member: Member, courses: list[Course]) -> list[Recommendatio
 
 def is_required(member: Member, slug: str) -> bool:
     return any(r.course_id == slug for r in requirements(member))
+
+
+def dismissable_course(actor: Member, slug: str) -> Course | None:
+    """The course to mark 不感兴趣, or None when the actor may not see it."""
+    course = course_by_slug(slug)
+    return course if course is not None and can_view_course(actor, course) else None

@@ -5,22 +5,14 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from learning.catalog.models import Course
-from learning.catalog.queries import can_view_course, course_by_slug
 from learning.plans import bp, operations, queries
 from learning.study.forms import ActionForm
-
-
-def dismissable_course(slug: str) -> Course | None:
-    """The course to dismiss, or None when the member may not see it."""
-    course = course_by_slug(slug)
-    return course if course is not None and can_view_course(current_user, course) else None
 
 
 @bp.route("/plan/<slug>/dismiss", methods=["POST"])
 @login_required
 def dismiss(slug: str):
-    course = dismissable_course(slug)
+    course = queries.dismissable_course(current_user, slug)
     if course is None:
         abort(404)
     if not ActionForm().validate_on_submit():
