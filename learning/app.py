@@ -35,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from learning import api, auth, catalog, orgs, study
+    from learning import api, auth, catalog, orgs, plans, study
     # Views are imported here, not by the packages' __init__: models and queries can then be
     # imported in any order without dragging in (and cycling through) every blueprint.
     from learning.api import pages as _api_pages, views as _api_views  # noqa: F401
@@ -43,10 +43,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from learning.auth import views as _auth_views  # noqa: F401
     from learning.catalog import admin as _catalog_admin, authoring as _catalog_authoring, views as _catalog_views  # noqa: F401
     from learning.orgs import views as _orgs_views  # noqa: F401
+    from learning.plans import api as _plans_api, views as _plans_views  # noqa: F401
     from learning.study import admin as _study_admin, api as _study_api, member_api as _study_member_api, views as _study_views  # noqa: F401
 
     auth.init_app(app)
-    for blueprint in (auth.bp, study.bp, catalog.bp, orgs.bp, api.bp, api.account):
+    for blueprint in (auth.bp, study.bp, catalog.bp, orgs.bp, plans.bp, api.bp, api.account):
         app.register_blueprint(blueprint)
 
     @app.context_processor
@@ -78,4 +79,5 @@ def _import_models() -> None:
     from learning.catalog import models as _catalog  # noqa: F401
     from learning.meetings import models as _meetings  # noqa: F401
     from learning.orgs import models as _orgs  # noqa: F401
+    from learning.plans import models as _plans  # noqa: F401
     from learning.study import models as _study  # noqa: F401

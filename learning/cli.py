@@ -12,6 +12,7 @@ from learning.catalog.storage import course_store, work_dir
 from learning.database import write_transactions
 from learning.extensions import db
 from learning.plans.models_store import newest_model_path
+from learning.plans.commands import evaluate_command
 from learning.plans.operations import train
 from learning.study.reconcile import reconcile_command
 
@@ -133,8 +134,14 @@ def recommender_group() -> None:
 def recommender_train(random_state: int) -> None:
     """Train on the database and save a new model version in instance/models/ (the running app
     picks up the newest file without a restart)."""
-    path, metadata = train(random_state=random_state)
+    try:
+        path, metadata = train(random_state=random_state)
+    except ValueError as error:  # no or too little study history yet
+        raise click.ClickException(f"not trained: {error}") from error
     click.echo(f"saved {path} ({metadata['fit_seconds']} s, {metadata['data']})")
+
+
+recommender_group.add_command(evaluate_command)
 
 
 def register_commands(app: Flask) -> None:

@@ -204,7 +204,8 @@ def evaluate_split(models: Mapping[str, object], split: Split, members: pd.DataF
             relevant = np.zeros(len(catalogue), dtype=bool)
             relevant[targets] = True
             rec.append(recall_at_k(candidates, relevant, recall_k))
-            tops.append(np.argsort(-candidates, kind="stable")[:k].tolist())
+            top = np.argsort(-candidates, kind="stable")[:k]
+            tops.append(top[np.isfinite(candidates[top])].tolist())  # never the excluded courses
         scored = time.perf_counter() - started
         results[name] = {
             f"HR@{k}": float(np.mean(hr)) if hr else float("nan"),
@@ -257,12 +258,13 @@ def _missing(value) -> bool:
         return False
 
 
-def default_models(random_state: int = 0, ablation: bool = True) -> dict[str, object]:
-    models: dict[str, object] = {"hongfan": Recommender(random_state=random_state)}
+def default_models(random_state: int = 0, ablation: bool = True, **params) -> dict[str, object]:
+    """The model (with hyper-parameters ``params``), its ablations, and the baselines."""
+    models: dict[str, object] = {"hongfan": Recommender(random_state=random_state, **params)}
     if ablation:
         for part in PARTS:
             models[f"hongfan − {part}"] = Recommender(
-                parts=tuple(p for p in PARTS if p != part), random_state=random_state)
+                parts=tuple(p for p in PARTS if p != part), random_state=random_state, **params)
     models.update(default_baselines())
     return models
 

@@ -403,7 +403,8 @@ class Recommender(BaseEstimator):
         pair_ex = np.concatenate([np.arange(n_ex), ex_of_neg[ok]])
         pair_item = np.concatenate([data.item[target_row].astype(np.int64), taken[neg[ok]]])
         labels = np.concatenate([np.ones(n_ex, dtype=np.int8), np.zeros(ok.sum(), dtype=np.int8)])
-        weights = np.concatenate([np.ones(n_ex), w_neg / w_neg.mean()])
+        # every negative can clash on a tiny catalogue (members who took everything): no weights
+        weights = np.concatenate([np.ones(n_ex), w_neg / w_neg.mean() if w_neg.size else w_neg])
         return ex, (pair_ex, pair_item), labels, weights, signal_rows
 
     def _fit_combiner(self, x, labels, weights, rng):

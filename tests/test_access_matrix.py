@@ -73,6 +73,11 @@ MATRIX = [
     ("study.admin_targets", "POST", "/admin/targets", (LOGIN, 403, 403, 403, 403, 400)),
     ("tokens.index", "GET", "/account/tokens", (LOGIN, 200, 200, 200, 200, 200)),
     ("tokens.revoke", "POST", "/account/tokens/{member_token2}/revoke", (LOGIN, 302, 404, 404, 404, 404)),
+    ("plans.dismiss", "POST", "/plan/{course}/dismiss", (LOGIN, 302, 302, 302, 302, 302)),
+    ("plans.dismiss", "POST", "/plan/{draft}/dismiss", (LOGIN, 404, 404, 404, 404, 302)),
+    ("api.plan", "GET", "/api/v1/plan", (LOGIN, 200, 200, 200, 200, 200)),
+    # the matrix posts a form, not the JSON body the API wants
+    ("api.plan_dismiss", "POST", "/api/v1/plan/dismissals", (LOGIN, 400, 400, 400, 400, 400)),
     ("static", "GET", "/static/css/app.css", (200, 200, 200, 200, 200, 200)),
 ]
 

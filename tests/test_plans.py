@@ -38,3 +38,265 @@ def test_plan_falls_back_to_rules_then_uses_the_trained_model(city, make_course,
     plan = page[page.index("我的学习计划"):]
     assert "道路交通安全" in plan
     assert "直播合规" not in plan or plan.index("道路交通安全") < plan.index("直播合规")
+
+
+# --- required assignments, the 学时 gap, dismissals, stability, the API -------------------------
+
+from datetime import date  # noqa: E402
+
+import pytest  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from helpers import csrf_from  # noqa: E402
+from learning.assignments.models import Assignment  # noqa: E402
+from learning.plans.current import current_plan  # noqa: E402
+from learning.plans.frames import training_data  # noqa: E402
+from learning.plans.models import Dismissal, LearningPlan  # noqa: E402
+from learning.timeutil import utcnow  # noqa: E402
+
+MONDAY = date(2026, 3, 2)
+CATEGORIES = ("安全", "权益保障", "党史", "政策法规", "理论学习", "数字技能")
+
+
+@pytest.fixture
+def catalogue(make_course):
+    return [make_course(title=f"课程{n}", category=CATEGORIES[n % len(CATEGORIES)], hours=2.0, lessons=("text",))
+            for n in range(10)]
+
+
+def _plan(member, today=MONDAY, hours=0.0, target=32.0):
+    view = current_plan(member, today=today, hours_done=hours, target=target)
+    db.session.commit()  # end the read transaction: the next call sees the stored plan
+    return view
+
+
+def _slugs(view) -> list[str]:
+    return [course.slug for _, course in view.items]
+
+
+def _assign(org, course, due, withdrawn=False):
+    db.session.add(Assignment(org_id=org.id, course_id=course.id, due_on=due,
+                              withdrawn_at=utcnow() if withdrawn else None))
+    db.session.commit()
+
+
+def test_required_courses_come_first_by_due_date(city, catalogue):
+    c = catalogue
+    _assign(city["a1"], c[5], date(2026, 6, 30))        # the member's branch
+    _assign(city["committee"], c[7], date(2026, 4, 15))  # the committee above it
+    _assign(city["a1"], c[8], date(2026, 3, 20), withdrawn=True)
+    _assign(city["a2"], c[9], date(2026, 3, 10))        # a sibling branch: not theirs
+    view = _plan(city["member"])
+    first, second = view.items[0], view.items[1]
+    assert [first[1].slug, second[1].slug] == [c[7].slug, c[5].slug]
+    assert first[0].source == "required" and first[0].why.text("zh") == "支部要求，截止2026年4月15日"
+    assert first[0].due_on == date(2026, 4, 15)
+    assert all(item.source == "recommended" for item, _ in view.items[2:])
+    # the withdrawn one is no longer required (it may still be recommended), the sibling's neither
+    required = {course.slug for item, course in view.items if item.source == "required"}
+    assert required == {c[5].slug, c[7].slug}
+    # the sibling branch's member gets theirs
+    assert _plan(city["other"]).items[0][1].slug == c[9].slug
+
+
+def test_a_new_assignment_rebuilds_the_plan(city, catalogue):
+    before = _plan(city["member"])
+    assert all(item.source == "recommended" for item, _ in before.items)
+    _assign(city["root"], catalogue[9], date(2026, 5, 1))
+    after = _plan(city["member"], today=date(2026, 3, 3))
+    assert after.items[0][1].slug == catalogue[9].slug and after.items[0][0].source == "required"
+
+
+def test_the_plan_covers_the_remaining_hours(city, catalogue):
+    assert sum(course.hours for _, course in _plan(city["member"], target=10.0).items) >= 10.0
+    almost = _plan(city["other"], hours=31.0)   # 1 学时 to go: a short plan, still a few courses
+    assert 1.0 <= sum(course.hours for _, course in almost.items) <= 6.0
+    # paced over the weeks left: nothing before this week, nothing after the year
+    assert all(9 <= item.due_week <= 53 for item, _ in almost.items)
+
+
+def test_the_plan_is_stable_from_day_to_day(city, catalogue, make_member):
+    member = city["member"]
+    first = _plan(member)
+    stored = db.session.scalar(select(LearningPlan).where(LearningPlan.member_id == member.id))
+    generated = stored.generated_at
+    # other riders now favour the last courses: the member's stored plan does not move
+    for n in range(6):
+        rider = make_member(city["a2"], phone=f"1370000{n:04d}")
+        for course in catalogue[-3:]:
+            complete_lesson(rider, course.lessons[0], datetime(2026, 3, 2, 8, n), time_spent_s=300)
+    db.session.commit()
+    second = _plan(member, today=date(2026, 3, 3))
+    assert _slugs(second) == _slugs(first)
+    db.session.expire_all()
+    assert db.session.scalar(select(LearningPlan.generated_at).where(LearningPlan.member_id == member.id)) == generated
+    # the member finishes their second item: the plan is rebuilt, the rest keeps its order and weeks
+    done = first.items[1][1]
+    complete_lesson(member, done.lessons[0], datetime(2026, 3, 3, 8), time_spent_s=300)
+    db.session.commit()
+    third = _plan(member, today=date(2026, 3, 4), hours=2.0)
+    kept = [s for s in _slugs(first) if s != done.slug]
+    assert _slugs(third)[:len(kept)] == kept[:len(_slugs(third))]
+    weeks = {course.slug: item.due_week for item, course in first.items}
+    assert all(item.due_week == weeks[course.slug] for item, course in third.items if course.slug in weeks)
+
+
+def test_dismissed_courses_leave_the_plan_for_good(city, catalogue, app):
+    client = app.test_client()
+    AuthActions(client).login("13800000002")
+    page = client.get("/").get_data(as_text=True)
+    target = catalogue[0]
+    assert f"/plan/{target.slug}/dismiss" in page and "不感兴趣" in page
+    response = client.post(f"/plan/{target.slug}/dismiss", data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/#plan-title")
+    page = client.get("/").get_data(as_text=True)
+    assert "已将《课程0》标记为不感兴趣" in page
+    plan = page[page.index("我的学习计划"):]
+    assert f'href="/courses/{target.slug}"' not in plan
+    db.session.rollback()
+    assert db.session.scalar(select(Dismissal.course_id).where(Dismissal.member_id == city["member"].id)) == target.id
+    # without the CSRF token nothing happens
+    assert client.post(f"/plan/{catalogue[1].slug}/dismiss").status_code == 400
+    assert client.post("/plan/no-such-course/dismiss", data={"csrf_token": csrf_from(page)}).status_code == 404
+
+
+def test_a_required_course_cannot_be_dismissed(city, catalogue, app):
+    _assign(city["a1"], catalogue[3], date(2026, 12, 1))
+    client = app.test_client()
+    AuthActions(client).login("13800000002")
+    page = client.get("/").get_data(as_text=True)
+    assert f"/plan/{catalogue[3].slug}/dismiss" not in page  # no button on a required item
+    client.post(f"/plan/{catalogue[3].slug}/dismiss", data={"csrf_token": csrf_from(page)})
+    assert "是支部要求的必修课程" in client.get("/").get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(select(Dismissal.course_id)) is None
+
+
+def test_plan_api_shape_and_language(city, catalogue, app):
+    _assign(city["committee"], catalogue[2], date(2026, 12, 20))
+    client = app.test_client()
+    assert client.get("/api/v1/plan").status_code == 401
+    assert client.get("/api/v1/plan").get_json()["status"] == 401
+    AuthActions(client).login("13800000002")
+    body = client.get("/api/v1/plan").get_json()
+    assert {"year", "hours_done", "target", "model", "rules", "note", "items"} <= set(body)
+    assert body["rules"] is True and body["model"] is None and "透明规则" in body["note"]
+    first = body["items"][0]
+    assert first["required"] is True and first["source"] == "required"
+    assert first["course"]["slug"] == catalogue[2].slug and first["course"]["id"] == catalogue[2].id
+    assert {"title", "hours", "category", "url"} <= set(first["course"])
+    assert first["due_on"].endswith("-12-20") and first["reason"].startswith("支部要求")
+    assert all(isinstance(i["week"], int) and i["reason"] for i in body["items"])
+    assert [i["position"] for i in body["items"]] == list(range(1, len(body["items"]) + 1))
+    english = client.get("/api/v1/plan?lang=en").get_json()
+    assert english["items"][0]["reason"].startswith("Required by your branch, due")
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "get" in spec["paths"]["/plan"] and "post" in spec["paths"]["/plan/dismissals"]
+    assert "Plan" in spec["components"]["schemas"]
+
+
+def test_plan_api_dismissals(city, catalogue, app):
+    _assign(city["a1"], catalogue[4], date(2026, 12, 1))
+    client = app.test_client()
+    AuthActions(client).login("13800000002")
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    post = lambda body, **kw: client.post("/api/v1/plan/dismissals", headers={"X-CSRFToken": token}, **kw)  # noqa: E731
+    assert post(None, data="course=x").status_code == 400
+    bad = post(None, json={"course": 7})
+    assert bad.status_code == 400 and "JSON" in bad.get_json()["error"]
+    assert post(None, json={"course": "no-such-course"}).status_code == 404
+    assert post(None, json={"course": catalogue[4].slug}).status_code == 409
+    ok = post(None, json={"course": catalogue[0].slug})
+    assert ok.status_code == 200
+    assert ok.get_json()["course"] == catalogue[0].slug
+    assert catalogue[0].slug not in [i["course"]["slug"] for i in ok.get_json()["plan"]["items"]]
+    assert post(None, json={"course": catalogue[0].slug}).status_code == 200  # idempotent
+    plan = client.get("/api/v1/plan").get_json()
+    assert catalogue[0].slug not in [i["course"]["slug"] for i in plan["items"]]
+    db.session.rollback()
+    assert len(db.session.scalars(select(Dismissal)).all()) == 1
+
+
+def test_training_learns_from_dismissals_and_branches(city, make_course, make_member, runner):
+    courses = [make_course(title=f"课程{n}", lessons=("text",)) for n in range(7)]
+    riders = [make_member(city["a2"], phone=f"1360000{i:04d}") for i in range(8)]
+    for n, rider in enumerate(riders):
+        for k, course in enumerate(courses[n % 3:n % 3 + 3]):
+            complete_lesson(rider, course.lessons[0], datetime(2026, 3, 1 + n, 4 + k), time_spent_s=300)
+    db.session.add(Dismissal(member_id=riders[0].id, course_id=courses[6].id, dismissed_at=utcnow()))
+    db.session.commit()
+    data = training_data(2026)
+    assert data.dismissals.to_dict("records") == [{"member_id": riders[0].id, "course_id": courses[6].slug}]
+    row = data.members.set_index("member_id").loc[riders[0].id]
+    assert (row["branch"], row["parent_org"]) == ("CA-2", "CA")
+    result = runner.invoke(args=["recommender", "train"])
+    assert result.exit_code == 0, result.output
+    assert "'dismissals': 1" in result.output
+    from learning.plans.models_store import current_model
+
+    name, model = current_model()
+    assert model.summary_["dismissals"] == 1
+    assert {"branch", "parent_org"} <= set(model.summary_["member_attributes"])
+
+
+def test_a_newer_model_rebuilds_the_plan_keeping_its_order(city, catalogue, make_member, runner):
+    riders = [make_member(city["a2"], phone=f"1360000{i:04d}") for i in range(8)]
+    for n, rider in enumerate(riders):
+        for k, course in enumerate(catalogue[n % 4:n % 4 + 4]):
+            complete_lesson(rider, course.lessons[0], datetime(2026, 2, 1 + n, 4 + k), time_spent_s=300)
+    db.session.commit()
+    member = city["member"]
+    assert runner.invoke(args=["recommender", "train"]).exit_code == 0
+    first = _plan(member)
+    assert first.model is not None
+    assert runner.invoke(args=["recommender", "train", "--random-state", "1"]).exit_code == 0
+    second = _plan(member, today=date(2026, 3, 3))
+    assert second.model != first.model
+    kept = [s for s in _slugs(first) if s in _slugs(second)]
+    assert _slugs(second)[:len(kept)] == kept and len(kept) >= len(_slugs(first)) - 1
+
+
+def test_demo_member_plan_and_the_evaluate_command(empty_app, tmp_path):
+    """On the demo: the rider's plan fits their job with readable reasons, and `hongfan
+    recommender evaluate` puts the shipped model next to the baselines."""
+    import json
+
+    from learning.orgs.models import Member
+
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    member = db.session.scalar(select(Member).where(Member.phone == "13800000002"))
+    db.session.rollback()
+    client = empty_app.test_client()
+    assert AuthActions(client).login("13800000002", password="hongfan").status_code == 302
+    plan = client.get("/api/v1/plan").get_json()
+    assert plan["model"] and not plan["rules"] and len(plan["items"]) >= 5
+    first = plan["items"][:5]
+    reasons = {i["reason"] for i in first}
+    assert all(r and r != "根据你的学习情况推荐" for r in reasons)
+    # the top of a rider's plan is about riding (safety, rights) or what they did before
+    from learning.catalog.models import Course
+
+    audiences = [db.session.scalar(select(Course.audience).where(Course.slug == i["course"]["slug"])) for i in first]
+    assert sum(1 for a in audiences if member.occupation in a) >= 2
+    assert not any(a and member.occupation not in a for a in audiences)
+
+    out = tmp_path / "evaluation.json"
+    result = runner.invoke(args=["recommender", "evaluate", "--no-ablation", "--splits", "latest,cold_start",
+                                 "--max-members", "80", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "hongfan" in result.output and "EASE" in result.output and "HR@10" in result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert set(report["splits"]) == {"latest", "cold_start"}
+    assert set(report["splits"]["latest"]) == {"hongfan", "popularity", "group popularity", "item-kNN", "EASE"}
+    assert 0 < report["splits"]["latest"]["hongfan"]["HR@10"] <= 1
+    bad = runner.invoke(args=["recommender", "evaluate", "--splits", "everything"])
+    assert bad.exit_code == 2 and "--splits" in bad.output
+
+
+def test_a_damaged_model_file_falls_back_to_the_rules(city, catalogue, app):
+    from learning.plans.models_store import models_dir
+
+    (models_dir() / "model-29990101T000000000000Z.bin").write_bytes(b"not a model")
+    view = _plan(city["member"])
+    assert view.rules and view.items

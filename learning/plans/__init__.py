@@ -1,1 +1,5 @@
-"""Learning plans: training the recommender on the academy's data and turning it into plans."""
+"""Learning plans: the member's plan (required courses, then recommendations), dismissals
+(不感兴趣), and training the recommender on the academy's data."""
+from flask import Blueprint
+
+bp = Blueprint("plans", __name__)

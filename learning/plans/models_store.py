@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from recommender import Recommender
+from recommender import ModelFormatError, Recommender
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[str, float, Recommender]] = {}
@@ -50,6 +50,15 @@ def current_model() -> tuple[str, Recommender] | None:
     if cached and cached[0] == path.name and cached[1] == mtime:
         return path.name, cached[2]
     with _lock:
-        model = Recommender.load(path)
+        cached = _cache.get(key)
+        if cached and cached[0] == path.name and cached[1] == mtime:  # another thread loaded it
+            return path.name, cached[2]
+        try:
+            model = Recommender.load(path)
+        except ModelFormatError as error:
+            # a damaged or foreign file must not take the home page down: keep serving the
+            # model already loaded (or the transparent rules) and say so in the log
+            current_app.logger.error("recommender model %s not loaded: %s", path.name, error)
+            return (cached[0], cached[2]) if cached else None
         _cache[key] = (path.name, mtime, model)
     return path.name, model

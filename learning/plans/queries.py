@@ -1,42 +1,95 @@
-"""A member's plan for the rest of the year: required courses first (once assignments exist),
-then recommendations that fill the 学时 gap — from the newest trained model, or from transparent
-rules (popular within the same occupation, then newest) while no model exists."""
+"""Reads behind a member's plan: their history, started and dismissed courses, the required
+courses that concern them, and the transparent rules used while no model exists."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
+from learning.assignments.models import Assignment
 from learning.catalog.models import Course, CourseStatus, Lesson
+from learning.catalog.queries import can_view_course, course_by_slug
 from learning.extensions import db
-from learning.orgs.models import Member
-from learning.plans.models_store import current_model
+from learning.orgs.models import Member, Organization
+from learning.plans.models import Dismissal, LearningPlan, PlannedCourse
 from learning.study.models import CourseCompletion, LessonProgress
-from recommender import Profile
-from recommender.plan import CourseInfo, PlanCatalogue, PlanItem, build_plan, rule_based_candidates
+from recommender.plan import Requirement, rule_based_candidates
+from recommender.profile import Recommendation
 
 
-@dataclass(frozen=True)
-class PlanView:
-    items: list[tuple[PlanItem, Course]]
-    model: str | None  # model file name, None when the rules were used
+MEMBER_ATTRIBUTES = ("branch", "parent_org")
 
 
-def _history(member: Member) -> list[str]:
+def org_attributes(branch_code: str, parent_code: str | None) -> dict[str, str]:
+    """The member attributes the recommender is fitted and served with: the home branch and
+    the organization above it (members of a branch study what the branch assigns). Codes, not
+    row ids, so a model means the same thing on any copy of the database."""
+    return {"branch": branch_code, "parent_org": parent_code or branch_code}
+
+
+def member_attributes(member: Member) -> dict[str, str]:
+    home = member.home_org
+    return org_attributes(home.code, home.parent.code if home.parent is not None else None)
+
+
+def history(member: Member) -> list[str]:
+    """Completed course slugs, oldest first."""
     return list(db.session.scalars(
         select(Course.slug).join(CourseCompletion, CourseCompletion.course_id == Course.id)
         .where(CourseCompletion.member_id == member.id).order_by(CourseCompletion.completed_at)))
 
 
-def _started(member: Member) -> list[str]:
+def started(member: Member) -> list[str]:
     return list(db.session.scalars(
         select(Course.slug).distinct().join(Lesson, Lesson.course_id == Course.id)
         .join(LessonProgress, LessonProgress.lesson_id == Lesson.id)
-        .where(LessonProgress.member_id == member.id)))
+        .where(LessonProgress.member_id == member.id).order_by(Course.slug)))
 
 
-def _rules(member: Member, courses: list[Course]):
+def dismissed(member: Member) -> list[str]:
+    return list(db.session.scalars(
+        select(Course.slug).join(Dismissal, Dismissal.course_id == Course.id)
+        .where(Dismissal.member_id == member.id).order_by(Course.slug)))
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """'/1/7/42/' → ['/1/', '/1/7/', '/1/7/42/']: the org itself and every org above it."""
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
+
+
+def requirements(member: Member) -> list[Requirement]:
+    """Published courses assigned (and not withdrawn) to the member's home branch or any
+    organization above it; a sibling branch's assignments do not concern them."""
+    rows = db.session.execute(
+        select(Course.slug, Assignment.due_on)
+        .join(Course, Course.id == Assignment.course_id)
+        .join(Organization, Organization.id == Assignment.org_id)
+        .where(Organization.path.in_(ancestor_paths(member.home_org.path)),
+               Assignment.withdrawn_at.is_(None), Course.status == CourseStatus.PUBLISHED)
+        .order_by(Assignment.due_on, Course.slug)).all()
+    return [Requirement(course_id=slug, due_on=due) for slug, due in rows]
+
+
+def catalogue_stamp() -> str:
+    """Changes when a course is published, re-published or withdrawn."""
+    count, latest = db.session.execute(
+        select(func.count(), func.max(Course.published_at)).where(Course.status == CourseStatus.PUBLISHED)).one()
+    return f"{count}:{latest}"
+
+
+def published_courses() -> list[Course]:
+    return list(db.session.scalars(select(Course).where(Course.status == CourseStatus.PUBLISHED)))
+
+
+def stored_plan(member: Member) -> LearningPlan | None:
+    return db.session.scalar(
+        select(LearningPlan).where(LearningPlan.member_id == member.id)
+        .options(selectinload(LearningPlan.items).selectinload(PlannedCourse.course)))
+
+
+def rule_candidates(member: Member, courses: list[Course]) -> list[Recommendation]:
+    """While no model exists: courses most completed by members of the same occupation, then
+    the newest."""
     counts = dict(db.session.execute(
         select(Course.slug, func.count()).join(CourseCompletion, CourseCompletion.course_id == Course.id)
         .join(Member, Member.id == CourseCompletion.member_id)
@@ -45,21 +98,11 @@ def _rules(member: Member, courses: list[Course]):
     return rule_based_candidates(counts, newest, occupation=member.occupation)
 
 
-def plan_for(member: Member, *, today: date, hours_done: float, target: float) -> PlanView:
-    courses = list(db.session.scalars(select(Course).where(Course.status == CourseStatus.PUBLISHED)))
-    by_slug = {c.slug: c for c in courses}
-    catalogue = PlanCatalogue(CourseInfo(course_id=c.slug, title=c.title, hours=c.hours, category=c.category)
-                              for c in courses)
-    history = _history(member)
-    loaded = current_model()
-    if loaded is not None:
-        name, model = loaded
-        profile = Profile(age=today.year - member.birth_year if member.birth_year else None,
-                          occupation=member.occupation, history=history)
-        candidates = model.recommend(profile, k=50)
-    else:
-        name, candidates = None, _rules(member, courses)
-    items = build_plan(candidates, catalogue, hours_gap=target - hours_done, today=today,
-                       completed=history, started=_started(member))
-    return PlanView(items=[(item, by_slug[item.course_id]) for item in items if item.course_id in by_slug],
-                    model=name)
+def is_required(member: Member, slug: str) -> bool:
+    return any(r.course_id == slug for r in requirements(member))
+
+
+def dismissable_course(actor: Member, slug: str) -> Course | None:
+    """The course to mark 不感兴趣, or None when the actor may not see it."""
+    course = course_by_slug(slug)
+    return course if course is not None and can_view_course(actor, course) else None

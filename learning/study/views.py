@@ -8,7 +8,7 @@ from learning.catalog.models import Lesson
 from learning.catalog.queries import can_view_course
 from learning.extensions import db
 from learning.i18n import is_english
-from learning.plans.queries import plan_for
+from learning.plans.current import current_plan
 from learning.study import bp, operations, queries
 from learning.study.forms import ActionForm
 from learning.study.targets import target_for
@@ -30,7 +30,7 @@ def home():
         target=target,
         points=counters.points if counters else 0,
         streak=queries.streak_days(current_user, today),
-        plan=plan_for(current_user, today=today, hours_done=hours, target=target),
+        plan=current_plan(current_user, today=today, hours_done=hours, target=target),
         reason_lang="en" if is_english() else "zh",
         in_progress=queries.courses_in_progress(current_user),
         completions=queries.completions(current_user, year),

@@ -127,6 +127,9 @@ def test_evaluate_runs_every_model_on_every_split_and_writes_json(academy, tmp_p
     assert latest["hongfan"]["NDCG@10"] > latest["popularity"]["NDCG@10"]
     table = format_table(report)
     assert "hongfan" in table and "HR@10" in table and "new_course" in table
+    # coverage counts only courses a list may hold (on new_course: the hidden courses)
+    for split in report["splits"].values():
+        assert all(0 < metrics["coverage@10"] <= 1 for metrics in split.values())
 
 
 def test_command_line_on_files(academy, tmp_path, capsys):

@@ -122,6 +122,14 @@ def test_bad_input_gets_a_clear_error(academy):
         Recommender(parts=("magic",)).fit(academy.interactions)
 
 
+def test_degenerate_data_gets_a_clear_error_and_no_warning():
+    # two members who took the whole two-course catalogue: no negative to learn from
+    everything = pd.DataFrame({"member_id": [1, 1, 2, 2], "course_id": ["a", "b", "a", "b"],
+                               "timestamp": [1, 2, 3, 4]})
+    with pytest.raises(ValueError, match="too little data"):
+        Recommender(random_state=0).fit(everything)
+
+
 # ------------------------------------------------------------------ answers a user would notice
 def test_couriers_get_courier_safety_first(model, titles):
     cold = model.recommend(Profile(age=31, occupation="快递员"), k=5)
