@@ -12,6 +12,7 @@ from learning.database import write_transactions
 from learning.extensions import db
 from learning.plans.models_store import newest_model_path
 from learning.plans.operations import train
+from learning.stats.cli import export_command
 
 
 def _create_app() -> Flask:
@@ -136,4 +137,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(recommender_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(content_group)
+    stats_group.add_command(export_command)
     app.cli.add_command(stats_group)
