@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from learning.assignments import bp, operations
 from learning.assignments.forms import AssignmentForm
@@ -21,9 +22,9 @@ from learning.study.forms import ActionForm
 def _form(org: Organization) -> AssignmentForm:
     form = AssignmentForm()
     targets = [org, *db.session.scalars(children_of(org))]
-    form.org.choices = [(o.code, o.name) for o in targets]
+    form.org.choices = [SelectChoice(o.code, o.name) for o in targets]
     courses = db.session.scalars(select(Course).where(Course.status == CourseStatus.PUBLISHED).order_by(Course.title))
-    form.course.choices = [(c.slug, f"{c.title}（{c.hours:g} 学时）") for c in courses]
+    form.course.choices = [SelectChoice(c.slug, f"{c.title}（{c.hours:g} 学时）") for c in courses]
     if not form.is_submitted():
         form.org.data = org.code
     return form

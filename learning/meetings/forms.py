@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from content import CATEGORIES
@@ -18,12 +19,12 @@ class CheckboxesField(SelectMultipleField):
 
 class SessionForm(FlaskForm):
     title = StringField(_l("主题"), validators=[DataRequired(message=_l("请填写主题。")), Length(max=120)])
-    kind = SelectField(_l("形式"), choices=list(KINDS.items()))
+    kind = SelectField(_l("形式"), choices=[SelectChoice(k, v) for k, v in KINDS.items()])
     held_on = DateField(_l("日期"), validators=[InputRequired(message=_l("请填写日期。"))])
     hours = DecimalField(_l("学时"), places=1, validators=[
         InputRequired(message=_l("请填写学时。")),
         NumberRange(min=0.5, max=8, message=_l("学时须在 0.5 到 8 之间。"))])
-    category = SelectField(_l("分类"), choices=[(c, c) for c in CATEGORIES])
+    category = SelectField(_l("分类"), choices=[SelectChoice(c, c) for c in CATEGORIES])
     attendees = CheckboxesField(_l("参加人员"), coerce=int,
                                 validators=[DataRequired(message=_l("请至少选择一名参加人员。"))])
 

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from learning.extensions import db
 from learning.meetings import bp, operations
@@ -24,7 +25,7 @@ def _form(org) -> SessionForm:
     form = SessionForm()
     roster = db.session.execute(
         members_of_subtree(org).with_only_columns(Member.id, Member.name, Member.phone).order_by(Member.name, Member.id))
-    form.attendees.choices = [(r.id, f"{r.name} {mask(r.phone)}") for r in roster]
+    form.attendees.choices = [SelectChoice(r.id, f"{r.name} {mask(r.phone)}") for r in roster]
     if not form.is_submitted():
         form.held_on.data = local_today()
     return form
