@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -37,7 +38,8 @@ def export_command(code: str, year: int | None, month_from: int, month_to: int, 
         period = Period(year or local_today().year, month_from, month_to)
     except ValueError:
         raise click.ClickException("invalid period: --from must not be after --to") from None
-    with write_transactions():
+    # Titles and headers are translated (Chinese by default): Babel needs a request context.
+    with current_app.test_request_context(), write_transactions():
         table = build(name, Context(org, period, local_today()))
         data, filename = exports.render(table, org, period, fmt, actor=None, address="cli")
         path = Path(out or filename)
