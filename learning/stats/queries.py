@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import g, has_app_context
 from sqlalchemy import (Float, Select, and_, case, cast, exists, extract, func, literal, or_, select)
 from sqlalchemy.orm import aliased
 
@@ -81,7 +82,11 @@ def subtree_org_ids(org: Organization) -> Select:
 
 
 def _targets(year: int) -> tuple[float, float]:
-    return target_hours("member", year), target_hours("secretary", year)
+    """(member, secretary) targets, read once per request: every dashboard query needs them."""
+    cache = g.setdefault("stats_targets", {}) if has_app_context() else {}
+    if year not in cache:
+        cache[year] = (target_hours("member", year), target_hours("secretary", year))
+    return cache[year]
 
 
 def member_hours(org: Organization, year: int) -> Select:
