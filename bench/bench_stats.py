@@ -179,10 +179,13 @@ def load(data) -> None:
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                f"(SELECT coalesce(max(id), 1) FROM {name}))"
                                if "id" in db.metadata.tables[name].c else "SELECT 1")
-            cursor.execute("ANALYZE")
+        raw.commit()
+        if db.engine.dialect.name == "postgresql":
+            raw.autocommit = True  # VACUUM: the visibility map that index-only scans need (autovacuum's job in production)
+            cursor.execute("VACUUM ANALYZE")
         else:
             cursor.execute("ANALYZE")
-        raw.commit()
+            raw.commit()
     finally:
         raw.close()
 
@@ -228,8 +231,9 @@ def run(url: str, scale: float, data, label: str) -> dict:
                 results[name] = (statistics.median(dash), statistics.median(base))
             start = time.perf_counter()
             table = build("members", Context(academy, period, TODAY))
+            queried = time.perf_counter() - start
             payload = exports.to_xlsx(table, "bench")
-            results["xlsx"] = (time.perf_counter() - start, len(table.rows), len(payload))
+            results["xlsx"] = (time.perf_counter() - start, len(table.rows), len(payload), queried)
             members = db.session.scalar(text("SELECT count(*) FROM member m JOIN organization o ON o.id = m.home_org_id "
                                              "WHERE o.path >= :p AND o.path < :q"),
                                         {"p": district.path, "q": district.path[:-1] + "0"})
@@ -242,7 +246,7 @@ def run(url: str, scale: float, data, label: str) -> dict:
     print(f"[{label}] academy dashboard       {results['academy'][0]:8.1f} ms   (plain count "
           f"{results['academy'][1]:6.1f} ms)   target ≤ {TARGETS['academy_ms']:g} ms")
     print(f"[{label}] academy member .xlsx    {results['xlsx'][0]:8.2f} s    {results['xlsx'][1]:,} rows, "
-          f"{results['xlsx'][2] / 1e6:.1f} MB   target ≤ {TARGETS['xlsx_s']:g} s", flush=True)
+          f"{results['xlsx'][2] / 1e6:.1f} MB (query {results['xlsx'][3]:.2f} s)   target ≤ {TARGETS['xlsx_s']:g} s", flush=True)
     return results
 
 

@@ -10,7 +10,7 @@ from learning.catalog.models import Course, Lesson
 from learning.extensions import db
 from learning.meetings.models import OfflineAttendance, OfflineSession
 from learning.orgs.models import Member
-from learning.stats.queries import Period, local_month
+from learning.stats.queries import Period, month_bucket
 from learning.study.models import CourseCompletion, LessonProgress, MemberYear
 from learning.timeutil import to_local
 
@@ -56,7 +56,7 @@ def hours_by_category(member: Member, year: int) -> list[tuple[str, float]]:
 
 
 def hours_by_month(member: Member, year: int) -> list[tuple[int, float]]:
-    month = local_month(CourseCompletion.completed_at, year)
+    month = month_bucket(CourseCompletion.completed_at, year)
     totals = {m: float(h) for m, h in db.session.execute(
         select(month, func.sum(CourseCompletion.hours))
         .where(CourseCompletion.member_id == member.id, CourseCompletion.year == year).group_by(month))}

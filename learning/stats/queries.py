@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import g, has_app_context
-from sqlalchemy import (Float, Select, and_, case, cast, exists, extract, func, literal, or_, select)
+from sqlalchemy import (Float, Select, and_, case, cast, exists, func, union_all, literal, or_, select)
 from sqlalchemy.orm import aliased
 
 from learning.assignments.models import Assignment
@@ -316,23 +316,42 @@ def overdue_rows(org: Organization, *, today: date) -> list:
 
 # --- trend and children ---------------------------------------------------------------------------
 
-def local_month(column, year: int):
-    offset = academy_zone().utcoffset(datetime(year, 7, 1))
-    if db.engine.dialect.name == "sqlite":
-        minutes = int(offset.total_seconds() // 60)
-        return cast(func.strftime("%m", func.datetime(column, f"{minutes:+d} minutes")), db.Integer)
-    return cast(extract("month", column + offset), db.Integer)
+def month_bucket(column, year: int, months: list[int] | None = None):
+    """The local calendar month of a naive-UTC moment, as 1 + the number of month starts (in UTC)
+    it has passed: plain comparisons an index-only scan can feed, no per-row date arithmetic."""
+    months = months or list(range(1, 13))
+    starts = [Period(year, m, m).utc_bounds()[0] for m in months[1:]]
+    expr = literal(months[0])
+    for start in starts:
+        expr = expr + cast(column >= start, db.Integer)
+    return expr
 
 
 def monthly_trend(org: Organization, period: Period) -> list[tuple[int, float, int]]:
-    """(month, hours credited, course completions) for every month of the period."""
-    start, end = period.utc_bounds()
-    month = local_month(CourseCompletion.completed_at, period.year)
-    online = {mo: (h, n) for mo, h, n in db.session.execute(
-        select(month, func.sum(CourseCompletion.hours), func.count())
-        .where(CourseCompletion.org_id.in_(subtree_org_ids(org)), CourseCompletion.year == period.year,
-               CourseCompletion.completed_at >= start, CourseCompletion.completed_at < end)
-        .group_by(month))}
+    """(month, hours credited, course completions) for every month of the period: one range
+    per month over the covering (org_id, year, completed_at, …) index, in one statement."""
+    ids = subtree_org_ids(org)
+    if db.engine.dialect.name != "sqlite":
+        # PostgreSQL: one (parallel) pass, months from comparisons; twelve range scans would
+        # each become a scan of their own once the subtree is a large share of the table.
+        month = month_bucket(CourseCompletion.completed_at, period.year, period.months)
+        start, end = period.utc_bounds()
+        rows = db.session.execute(
+            select(month, func.sum(CourseCompletion.hours), func.count())
+            .where(CourseCompletion.org_id.in_(ids), CourseCompletion.year == period.year,
+                   CourseCompletion.completed_at >= start, CourseCompletion.completed_at < end).group_by(month))
+        return _with_offline(org, period, {mo: (h, n) for mo, h, n in rows})
+    parts = []
+    for m in period.months:
+        start, end = Period(period.year, m, m).utc_bounds()
+        parts.append(select(literal(m).label("month"), func.sum(CourseCompletion.hours).label("hours"),
+                            func.count().label("n"))
+                     .where(CourseCompletion.org_id.in_(ids), CourseCompletion.year == period.year,
+                            CourseCompletion.completed_at >= start, CourseCompletion.completed_at < end))
+    return _with_offline(org, period, {mo: (h, n) for mo, h, n in db.session.execute(union_all(*parts))})
+
+
+def _with_offline(org: Organization, period: Period, online: dict) -> list[tuple[int, float, int]]:
     offline: dict[int, float] = {}
     for held_on, hours in db.session.execute(
             select(OfflineSession.held_on, func.sum(OfflineAttendance.hours))
