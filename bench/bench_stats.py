@@ -181,7 +181,7 @@ def load(data) -> None:
                                if "id" in db.metadata.tables[name].c else "SELECT 1")
         raw.commit()
         if db.engine.dialect.name == "postgresql":
-            raw.autocommit = True  # VACUUM: the visibility map that index-only scans need (autovacuum's job in production)
+            raw.driver_connection.autocommit = True  # VACUUM: the visibility map that index-only scans need (autovacuum's job in production)
             cursor.execute("VACUUM ANALYZE")
         else:
             cursor.execute("ANALYZE")
