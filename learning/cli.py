@@ -15,6 +15,7 @@ from learning.plans.models_store import newest_model_path
 from learning.plans.commands import evaluate_command
 from learning.plans.operations import train
 from learning.study.reconcile import reconcile_command
+from learning.stats.cli import export_command
 
 
 def _create_app() -> Flask:
@@ -149,4 +150,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(content_group)
     content_group.add_command(content_prune)
+    stats_group.add_command(export_command)
     app.cli.add_command(stats_group)

@@ -133,7 +133,27 @@ def build_demo(today: date, seed: int = 20260701) -> bool:
                 members.extend(person(branch, occupations) for _ in range(rng.randint(14, 20)))
     db.session.flush()
     _history(rng, members, today)
+    _branch_life(rng, today)
     return True
+
+
+def _branch_life(rng: random.Random, today: date) -> None:
+    """The demo branch's committee requires a course, and the branch held a 主题党日 ten days
+    ago: the secretary's dashboard then shows an assignment's progress and confirmed study."""
+    from learning.assignments.operations import assign
+    from learning.meetings.operations import record_session
+
+    branch = db.session.scalar(select(Organization).where(Organization.code == DEMO_BRANCH))
+    course = db.session.scalar(select(Course).where(Course.status == CourseStatus.PUBLISHED,
+                                                    Course.category == "安全").order_by(Course.id))
+    if branch is None or course is None:
+        return
+    assign(actor=None, org=branch.parent, course=course, due_on=today + timedelta(days=30))
+    roster = list(db.session.scalars(select(Member).where(Member.home_org_id == branch.id).order_by(Member.id)))
+    held = today - timedelta(days=10)
+    record_session(actor=None, org=branch, title="主题党日：学习新就业群体权益保障政策", kind="party_day",
+                   held_on=held, hours=2.0, category="权益保障",
+                   attendees=rng.sample(roster, k=min(len(roster), 14)))
 
 
 def _age(rng: random.Random) -> int:

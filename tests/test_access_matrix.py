@@ -78,6 +78,30 @@ MATRIX = [
     ("api.plan", "GET", "/api/v1/plan", (LOGIN, 200, 200, 200, 200, 200)),
     # the matrix posts a form, not the JSON body the API wants
     ("api.plan_dismiss", "POST", "/api/v1/plan/dismissals", (LOGIN, 400, 400, 400, 400, 400)),
+    ("stats.dashboard", "GET", "/orgs/CA-1/dashboard", (LOGIN, 403, 200, 403, 200, 200)),
+    ("stats.dashboard", "GET", "/orgs/CA-2/dashboard?year=2024&from=3&to=5", (LOGIN, 403, 403, 200, 200, 200)),
+    ("stats.dashboard", "GET", "/orgs/CA/dashboard", (LOGIN, 403, 403, 403, 200, 200)),
+    ("stats.dashboard", "GET", "/orgs/ROOT/dashboard", (LOGIN, 403, 403, 403, 403, 200)),
+    ("stats.dashboard", "GET", "/orgs/NOPE/dashboard", (LOGIN, 404, 404, 404, 404, 404)),
+    ("stats.dashboard", "GET", "/orgs/CA-1/dashboard?from=9&to=2", (LOGIN, 403, 400, 403, 400, 400)),
+    ("stats.export", "GET", "/orgs/CA-1/dashboard/export?table=members&format=xlsx", (LOGIN, 403, 200, 403, 200, 200)),
+    ("stats.export", "GET", "/orgs/CA-2/dashboard/export?table=behind&format=csv", (LOGIN, 403, 403, 200, 200, 200)),
+    ("stats.export", "GET", "/orgs/CA/dashboard/export?table=children&format=csv", (LOGIN, 403, 403, 403, 200, 200)),
+    ("stats.export", "GET", "/orgs/ROOT/dashboard/export?table=trend&format=xlsx", (LOGIN, 403, 403, 403, 403, 200)),
+    ("stats.export", "GET", "/orgs/CA-1/dashboard/export?table=nope&format=xlsx", (LOGIN, 403, 400, 403, 400, 400)),
+    ("stats.member_record", "GET", "/members/{member_id}/record", (LOGIN, 200, 200, 403, 200, 200)),
+    ("stats.member_record", "GET", "/members/{other_id}/record", (LOGIN, 403, 403, 200, 200, 200)),
+    ("stats.member_record", "GET", "/members/{committee_id}/record", (LOGIN, 403, 403, 403, 200, 200)),
+    ("assignments.index", "GET", "/orgs/CA-1/assignments", (LOGIN, 403, 200, 403, 200, 200)),
+    ("assignments.index", "POST", "/orgs/CA-1/assignments", (LOGIN, 403, 400, 403, 400, 400)),
+    ("assignments.withdraw", "POST", "/assignments/{assignment}/withdraw", (LOGIN, 403, 302, 403, 302, 302)),
+    ("assignments.withdraw", "POST", "/assignments/{parent_assignment}/withdraw", (LOGIN, 403, 403, 403, 302, 302)),
+    ("meetings.index", "GET", "/orgs/CA-1/meetings", (LOGIN, 403, 200, 403, 200, 200)),
+    ("meetings.index", "POST", "/orgs/CA-2/meetings", (LOGIN, 403, 403, 400, 400, 400)),
+    ("meetings.detail", "GET", "/meetings/{meeting}", (LOGIN, 403, 200, 403, 200, 200)),
+    ("api.org_stats", "GET", "/api/v1/orgs/CA-1/stats?year=2026", (LOGIN, 403, 200, 403, 200, 200)),
+    ("api.org_stats", "GET", "/api/v1/orgs/CA/stats", (LOGIN, 403, 403, 403, 200, 200)),
+    ("api.org_stats", "GET", "/api/v1/orgs/NOPE/stats", (LOGIN, 404, 404, 404, 404, 404)),
     ("static", "GET", "/static/css/app.css", (200, 200, 200, 200, 200, 200)),
 ]
 
@@ -91,16 +115,27 @@ def world(city, make_course, app, tmp_path):
         folder = tmp_path / "instance" / "courses" / c.media_dir / "media"
         folder.mkdir(parents=True)
         (folder / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    from datetime import timedelta
+
     from learning.api.operations import issue_token
+    from learning.assignments.operations import assign
     from learning.extensions import db
-    from learning.timeutil import utcnow
+    from learning.meetings.operations import record_session
+    from learning.timeutil import local_today, utcnow
 
     token, _secret = issue_token(city["member"], "phone", utcnow())
     second, _secret = issue_token(city["member"], "tablet", utcnow())
+    today = local_today()
+    assignment = assign(actor=city["secretary"], org=city["a1"], course=course, due_on=today + timedelta(days=9))
+    parent_assignment = assign(actor=city["committee"], org=city["a1"].parent, course=course, due_on=today)
+    meeting = record_session(actor=city["secretary"], org=city["a1"], title="主题党日", kind="party_day",
+                             held_on=today, hours=2.0, category="理论学习", attendees=[city["member"]])
     db.session.commit()
     return {"course": course.slug, "draft": draft.slug, "text_lesson": course.lessons[0].id,
             "quiz_lesson": course.lessons[2].id, "draft_lesson": draft.lessons[0].id,
-            "member_token": token.id, "member_token2": second.id}
+            "member_token": token.id, "member_token2": second.id,
+            "member_id": city["member"].id, "other_id": city["other"].id, "committee_id": city["committee"].id,
+            "assignment": assignment.id, "parent_assignment": parent_assignment.id, "meeting": meeting.id}
 
 
 def _call(client, method: str, url: str):

@@ -6,10 +6,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from learning.assignments.models import Assignment
+from learning.assignments.queries import active_for_member
 from learning.catalog.models import Course, CourseStatus, Lesson
 from learning.catalog.queries import can_view_course, course_by_slug
 from learning.extensions import db
-from learning.orgs.models import Member, Organization
+from learning.orgs.models import Member
 from learning.plans.models import Dismissal, LearningPlan, PlannedCourse
 from learning.study.models import CourseCompletion, LessonProgress
 from recommender.plan import Requirement, rule_based_candidates
@@ -51,23 +52,13 @@ def dismissed(member: Member) -> list[str]:
         .where(Dismissal.member_id == member.id).order_by(Course.slug)))
 
 
-def ancestor_paths(path: str) -> list[str]:
-    """'/1/7/42/' → ['/1/', '/1/7/', '/1/7/42/']: the org itself and every org above it."""
-    parts = [p for p in path.split("/") if p]
-    return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
-
-
 def requirements(member: Member) -> list[Requirement]:
     """Published courses assigned (and not withdrawn) to the member's home branch or any
     organization above it; a sibling branch's assignments do not concern them."""
-    rows = db.session.execute(
-        select(Course.slug, Assignment.due_on)
-        .join(Course, Course.id == Assignment.course_id)
-        .join(Organization, Organization.id == Assignment.org_id)
-        .where(Organization.path.in_(ancestor_paths(member.home_org.path)),
-               Assignment.withdrawn_at.is_(None), Course.status == CourseStatus.PUBLISHED)
-        .order_by(Assignment.due_on, Course.slug)).all()
-    return [Requirement(course_id=slug, due_on=due) for slug, due in rows]
+    assignments = db.session.scalars(
+        active_for_member(member).join(Course, Course.id == Assignment.course_id)
+        .where(Course.status == CourseStatus.PUBLISHED)).all()
+    return [Requirement(course_id=a.course.slug, due_on=a.due_on) for a in assignments]
 
 
 def catalogue_stamp() -> str:

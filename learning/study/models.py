@@ -49,7 +49,8 @@ class CourseCompletion(db.Model):
     __tablename__ = "course_completion"
     __table_args__ = (
         UniqueConstraint("member_id", "course_id", "year"),
-        Index("ix_course_completion_org_year", "org_id", "year"),
+        # Covering for the dashboards' subtree aggregates (index-only scans at city scale).
+        Index("ix_course_completion_org_year", "org_id", "year", "completed_at", "course_id", "member_id", "hours"),
         Index("ix_course_completion_course_year", "course_id", "year"),
     )
 
