@@ -35,17 +35,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from learning import api, auth, catalog, orgs, study
+    from learning import api, audit, auth, catalog, invites, orgs, privacy, roster, study
     # Views are imported here, not by the packages' __init__: models and queries can then be
     # imported in any order without dragging in (and cycling through) every blueprint.
     from learning.api import views as _api_views  # noqa: F401
+    from learning.audit import views as _audit_views  # noqa: F401
     from learning.auth import views as _auth_views  # noqa: F401
     from learning.catalog import admin as _catalog_admin, views as _catalog_views  # noqa: F401
+    from learning.invites import views as _invites_views  # noqa: F401
     from learning.orgs import views as _orgs_views  # noqa: F401
+    from learning.privacy import views as _privacy_views  # noqa: F401
+    from learning.roster import views as _roster_views  # noqa: F401
     from learning.study import views as _study_views  # noqa: F401
 
     auth.init_app(app)
-    for blueprint in (auth.bp, study.bp, catalog.bp, orgs.bp, api.bp):
+    for blueprint in (auth.bp, study.bp, catalog.bp, orgs.bp, api.bp, roster.bp, invites.bp, privacy.bp, audit.bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor
@@ -74,6 +78,7 @@ def _import_models() -> None:
     from learning.audit import models as _audit  # noqa: F401
     from learning.auth import models as _auth  # noqa: F401
     from learning.catalog import models as _catalog  # noqa: F401
+    from learning.invites import models as _invites  # noqa: F401
     from learning.meetings import models as _meetings  # noqa: F401
     from learning.orgs import models as _orgs  # noqa: F401
     from learning.study import models as _study  # noqa: F401

@@ -12,6 +12,7 @@ from learning.database import write_transactions
 from learning.extensions import db
 from learning.plans.models_store import newest_model_path
 from learning.plans.operations import train
+from learning.roster.cli import roster_group
 
 
 def _create_app() -> Flask:
@@ -137,3 +138,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(content_group)
     app.cli.add_command(stats_group)
+    app.cli.add_command(roster_group)
