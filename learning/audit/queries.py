@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, distinct, select
+from sqlalchemy import Select, select
 
 from learning.audit.models import AuditEvent
 from learning.extensions import db
@@ -26,4 +26,4 @@ def events(*, actor_ids: list[int] | None = None, action: str | None = None, tar
 
 
 def actions() -> list[str]:
-    return list(db.session.scalars(select(distinct(AuditEvent.action)).order_by(AuditEvent.action)))
+    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

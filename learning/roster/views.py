@@ -46,13 +46,13 @@ def commit(code: str, token: str):
     form = RosterUploadForm(formdata=None)
     stored = uploads.load(token, uploader_id=current_user.id, org_code=org.code)
     if stored is None:
-        form.roster.errors.append(_("预览已过期或不属于你，请重新上传名册。"))
+        form.roster.errors = [_("预览已过期或不属于你，请重新上传名册。")]
         return render_template("roster/upload.html", org=org, form=form), 400
     try:
         # Checked again: the roster or the tree may have changed since the preview.
         plan = plan_file(stored.path, org, local_today())
     except RosterFileError as error:
-        form.roster.errors.append(str(error))
+        form.roster.errors = [str(error)]
         return render_template("roster/upload.html", org=org, form=form), 400
     if not plan.ok:
         return render_template("roster/preview.html", org=org, plan=plan, upload=stored,
