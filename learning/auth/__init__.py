@@ -31,9 +31,7 @@ def init_app(app: Flask) -> None:
             return None
         return member
 
-    @app.before_request
-    def _account_rules():
-        _enforce_account_rules()
+    app.before_request(_enforce_account_rules)
 
 
 # Pages a member who must set a new password can still open.

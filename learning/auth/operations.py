@@ -158,9 +158,10 @@ def activate(phone: str, code: str, new_password: str, address: str) -> Member:
             if passwords.verify_password(row.code_hash, normalize_code(code)):
                 match = row
     if match is None:
+        member_id = member.id if member is not None else None
         db.session.rollback()
         throttle.add_failure(limits)
-        _record_failure(member.id if member else None, phone, address, action="activation_failed")
+        _record_failure(member_id, phone, address, action="activation_failed")
         raise CodeRejected()
     match.used_at = now
     member.password_hash = passwords.hash_password(new_password)

@@ -103,18 +103,23 @@ def read_xlsx(path: Path) -> list[RawRow]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise FileProblem("unreadable") from None
-    try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None:
-            raise FileProblem("no_header")
-        # The scan stops after MAX_ROWS data rows, so a huge sheet is never read whole.
-        return rows_from_table(sheet.iter_rows(values_only=True))
-    finally:
-        workbook.close()
+    # A file object, not the name: openpyxl judges a path by its extension, and uploads are
+    # stored under a neutral one (the content decides, see sniff_kind).
+    with path.open("rb") as fh:
+        try:
+            workbook = load_workbook(fh, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+            raise FileProblem("unreadable") from None
+        try:
+            sheet = workbook.worksheets[0] if workbook.worksheets else None
+            if sheet is None:
+                raise FileProblem("no_header")
+            # The scan stops after MAX_ROWS data rows, so a huge sheet is never read whole.
+            return rows_from_table(sheet.iter_rows(values_only=True))
+        except (zipfile.BadZipFile, KeyError, ValueError):
+            raise FileProblem("unreadable") from None
+        finally:
+            workbook.close()
 
 
 def decode_csv(data: bytes) -> str:
