@@ -18,7 +18,7 @@ class Refused(Exception):
     """A write the rules do not allow; the message is for the user (lazy, translated)."""
 
     def __init__(self, message) -> None:
-        super().__init__(str(message))
+        super().__init__(message)  # lazy: rendered in the language of whoever reads it
         self.message = message
 
 
