@@ -35,26 +35,31 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from learning import api, assignments, auth, catalog, meetings, orgs, plans, stats, study
+    from learning import (api, assignments, audit, auth, catalog, invites, meetings, orgs, plans, privacy,
+                          roster, stats, study)
     # Views are imported here, not by the packages' __init__: models and queries can then be
     # imported in any order without dragging in (and cycling through) every blueprint.
     from learning.api import pages as _api_pages, views as _api_views  # noqa: F401
     from learning.assignments import views as _assignments_views  # noqa: F401
+    from learning.audit import views as _audit_views  # noqa: F401
     from learning.auth import views as _auth_views  # noqa: F401
     from learning.catalog import admin as _catalog_admin  # noqa: F401
     from learning.catalog import api as _catalog_api  # noqa: F401
     from learning.catalog import authoring as _catalog_authoring  # noqa: F401
     from learning.catalog import views as _catalog_views  # noqa: F401
+    from learning.invites import views as _invites_views  # noqa: F401
     from learning.meetings import views as _meetings_views  # noqa: F401
     from learning.orgs import views as _orgs_views  # noqa: F401
     from learning.plans import api as _plans_api, views as _plans_views  # noqa: F401
+    from learning.privacy import views as _privacy_views  # noqa: F401
+    from learning.roster import views as _roster_views  # noqa: F401
     from learning.stats import api as _stats_api, views as _stats_views  # noqa: F401
     from learning.study import admin as _study_admin, api as _study_api  # noqa: F401
     from learning.study import member_api as _study_member_api, views as _study_views  # noqa: F401
 
     auth.init_app(app)
     blueprints = (auth.bp, study.bp, catalog.bp, orgs.bp, plans.bp, stats.bp, assignments.bp, meetings.bp,
-                  api.bp, api.account)
+                  roster.bp, invites.bp, privacy.bp, audit.bp, api.bp, api.account)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
@@ -85,6 +90,7 @@ def _import_models() -> None:
     from learning.audit import models as _audit  # noqa: F401
     from learning.auth import models as _auth  # noqa: F401
     from learning.catalog import models as _catalog  # noqa: F401
+    from learning.invites import models as _invites  # noqa: F401
     from learning.meetings import models as _meetings  # noqa: F401
     from learning.orgs import models as _orgs  # noqa: F401
     from learning.plans import models as _plans  # noqa: F401

@@ -16,6 +16,7 @@ from learning.plans.commands import evaluate_command
 from learning.plans.operations import train
 from learning.study.reconcile import reconcile_command
 from learning.stats.cli import export_command
+from learning.roster.cli import roster_group
 
 
 def _create_app() -> Flask:
@@ -152,3 +153,4 @@ def register_commands(app: Flask) -> None:
     content_group.add_command(content_prune)
     stats_group.add_command(export_command)
     app.cli.add_command(stats_group)
+    app.cli.add_command(roster_group)

@@ -6,10 +6,15 @@ later route joins the matrix.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from helpers import AuthActions, csrf_from
 from learning.catalog.models import CourseStatus
+from learning.invites.operations import create_invitation, request_activity
+from learning.orgs.operations import request_transfer
+from learning.timeutil import local_today
 
 ROLES = ("anonymous", "member", "secretary", "sibling", "committee", "admin")
 PHONES = {"member": "13800000002", "secretary": "13800000001", "sibling": "13800000004",
@@ -102,6 +107,41 @@ MATRIX = [
     ("api.org_stats", "GET", "/api/v1/orgs/CA-1/stats?year=2026", (LOGIN, 403, 200, 403, 200, 200)),
     ("api.org_stats", "GET", "/api/v1/orgs/CA/stats", (LOGIN, 403, 403, 403, 200, 200)),
     ("api.org_stats", "GET", "/api/v1/orgs/NOPE/stats", (LOGIN, 404, 404, 404, 404, 404)),
+    # organizations, rosters, invitations, transfers, roles, audit, personal data (issue 7)
+    ("auth.activate", "GET", "/activate", (200, 200, 200, 200, 200, 200)),
+    ("privacy.notice", "GET", "/privacy", (200, 200, 200, 200, 200, 200)),
+    ("privacy.my_data", "GET", "/account/data", (LOGIN, 200, 200, 200, 200, 200)),
+    ("privacy.my_data_download", "POST", "/account/data.json", (LOGIN, 200, 200, 200, 200, 200)),
+    ("orgs.my_transfer", "GET", "/account/transfer", (LOGIN, 200, 200, 200, 200, 200)),
+    ("orgs.create", "GET", "/orgs/new", (LOGIN, 403, 403, 403, 200, 200)),
+    ("orgs.create", "POST", "/orgs/new", (LOGIN, 403, 403, 403, 400, 400)),
+    ("orgs.edit", "GET", "/orgs/CA-1/edit", (LOGIN, 403, 403, 403, 200, 200)),
+    ("orgs.edit", "GET", "/orgs/CA/edit", (LOGIN, 403, 403, 403, 403, 200)),
+    ("orgs.move", "POST", "/orgs/CA-1/move", (LOGIN, 403, 403, 403, 400, 400)),
+    ("orgs.close", "POST", "/orgs/CA-2/close", (LOGIN, 403, 403, 403, 409, 409)),
+    ("orgs.transfers", "GET", "/orgs/transfers", (LOGIN, 403, 200, 200, 200, 200)),
+    ("orgs.transfers", "POST", "/orgs/transfers", (LOGIN, 403, 400, 400, 400, 400)),
+    ("orgs.roles", "GET", "/admin/roles", (LOGIN, 403, 403, 403, 403, 200)),
+    ("orgs.roles", "POST", "/admin/roles", (LOGIN, 403, 403, 403, 403, 400)),
+    ("roster.upload", "GET", "/orgs/CA-1/import", (LOGIN, 403, 200, 403, 200, 200)),
+    ("roster.upload", "POST", "/orgs/CA-1/import", (LOGIN, 403, 400, 403, 400, 400)),
+    ("roster.commit", "POST", "/orgs/CA-1/import/{roster_token}", (LOGIN, 403, 400, 403, 400, 400)),
+    ("roster.template", "GET", "/roster/template.xlsx", (LOGIN, 403, 200, 200, 200, 200)),
+    ("invites.index", "GET", "/orgs/CA-1/invitations", (LOGIN, 403, 200, 403, 200, 200)),
+    ("invites.index", "POST", "/orgs/CA-1/invitations", (LOGIN, 403, 302, 403, 302, 302)),
+    ("invites.show", "GET", "/orgs/CA-1/invitations/{invitation}", (LOGIN, 403, 200, 403, 200, 200)),
+    ("invites.join", "GET", "/join/{invite_token}", (200, 200, 200, 200, 200, 200)),
+    ("invites.join", "POST", "/join/{invite_token}", (400, 409, 409, 200, 200, 200)),
+    ("invites.join", "GET", "/join/no-such-token", (404, 404, 404, 404, 404, 404)),
+    ("invites.decide", "POST", "/join-requests/{join_request}/approve", (LOGIN, 403, 302, 403, 302, 302)),
+    ("invites.revoke", "POST", "/orgs/CA-1/invitations/{invitation}/revoke", (LOGIN, 403, 302, 403, 302, 302)),
+    ("orgs.decide_transfer", "POST", "/orgs/transfers/{transfer}/approve", (LOGIN, 403, 403, 302, 302, 302)),
+    ("orgs.decide_transfer", "POST", "/orgs/transfers/{transfer}/cancel", (LOGIN, 302, 302, 403, 302, 302)),
+    ("orgs.revoke", "POST", "/admin/roles/{sibling_grant}/revoke", (LOGIN, 403, 403, 403, 403, 302)),
+    ("privacy.members", "GET", "/admin/members?q=138", (LOGIN, 403, 403, 403, 403, 200)),
+    ("privacy.member", "GET", "/admin/members/{other}", (LOGIN, 403, 403, 403, 403, 200)),
+    ("privacy.member_action", "POST", "/admin/members/{other}/deactivate", (LOGIN, 403, 403, 403, 403, 302)),
+    ("audit.index", "GET", "/admin/audit?action=login", (LOGIN, 403, 403, 403, 403, 200)),
     ("static", "GET", "/static/css/app.css", (200, 200, 200, 200, 200, 200)),
 ]
 
@@ -115,13 +155,11 @@ def world(city, make_course, app, tmp_path):
         folder = tmp_path / "instance" / "courses" / c.media_dir / "media"
         folder.mkdir(parents=True)
         (folder / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
-    from datetime import timedelta
-
     from learning.api.operations import issue_token
     from learning.assignments.operations import assign
     from learning.extensions import db
     from learning.meetings.operations import record_session
-    from learning.timeutil import local_today, utcnow
+    from learning.timeutil import utcnow
 
     token, _secret = issue_token(city["member"], "phone", utcnow())
     second, _secret = issue_token(city["member"], "tablet", utcnow())
@@ -130,12 +168,20 @@ def world(city, make_course, app, tmp_path):
     parent_assignment = assign(actor=city["committee"], org=city["a1"].parent, course=course, due_on=today)
     meeting = record_session(actor=city["secretary"], org=city["a1"], title="主题党日", kind="party_day",
                              held_on=today, hours=2.0, category="理论学习", attendees=[city["member"]])
+    invitation = create_invitation(city["a1"], actor=city["secretary"], days=7, max_uses=100)
+    join = request_activity(invitation, city["other"])
+    transfer = request_transfer(city["member"], city["a2"], local_today() + timedelta(days=30),
+                                actor=city["secretary"])
+    sibling_grant = city["sibling"].roles[0]
     db.session.commit()
     return {"course": course.slug, "draft": draft.slug, "text_lesson": course.lessons[0].id,
             "quiz_lesson": course.lessons[2].id, "draft_lesson": draft.lessons[0].id,
             "member_token": token.id, "member_token2": second.id,
             "member_id": city["member"].id, "other_id": city["other"].id, "committee_id": city["committee"].id,
-            "assignment": assignment.id, "parent_assignment": parent_assignment.id, "meeting": meeting.id}
+            "assignment": assignment.id, "parent_assignment": parent_assignment.id, "meeting": meeting.id,
+            "invitation": invitation.id, "invite_token": invitation.token, "join_request": join.id,
+            "transfer": transfer.id, "sibling_grant": sibling_grant.id, "other": city["other"].id,
+            "roster_token": "x" * 32}
 
 
 def _call(client, method: str, url: str):

@@ -9,17 +9,27 @@ from learning.audit.models import AuditEvent
 from learning.extensions import db
 
 _PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+# C0/C1 controls and the Unicode line and paragraph separators: anything that could start a
+# new line in a log viewer, a terminal or an export.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+SECRET_KEYS = frozenset({"password", "token", "code", "secret"})
 
 
 def mask_phone(text: str) -> str:
     return _PHONE.sub(r"\1****\2", text)
 
 
+def clean_text(text: str) -> str:
+    """Masked phones, control characters shown as visible escapes (\\n, \\x1b)."""
+    escaped = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    return mask_phone(escaped)
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_phone(value)
+        return clean_text(value)
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items() if k not in {"password", "token", "code"}}
+        return {clean_text(str(k)): _clean(v) for k, v in value.items() if k not in SECRET_KEYS}
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
     return value
@@ -27,7 +37,7 @@ def _clean(value: Any) -> Any:
 
 def record(action: str, *, actor_id: int | None, target: str = "", address: str | None = None,
            **detail: Any) -> AuditEvent:
-    event = AuditEvent(action=action, actor_id=actor_id, target=mask_phone(target)[:255],
+    event = AuditEvent(action=action, actor_id=actor_id, target=clean_text(target)[:255],
                        detail=_clean(detail), address=address)
     db.session.add(event)
     return event

@@ -31,4 +31,31 @@ def init_app(app: Flask) -> None:
             return None
         return member
 
+    app.before_request(_enforce_account_rules)
+
+
+# Pages a member who must set a new password can still open.
+OPEN_WHILE_CHANGING = frozenset({"auth.password", "auth.logout", "auth.login", "auth.activate", "static",
+                                 "privacy.notice"})
+
+
+def _enforce_account_rules():
+    from flask import redirect, request, url_for
+    from flask_login import current_user
+
+    from learning.database import SAFE_METHODS
+    from learning.orgs.operations import apply_due_transfers
+    from learning.timeutil import local_today
+
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    if request.method not in SAFE_METHODS:
+        # A completion written by this request must count for the branch the member belongs
+        # to today: apply an approved transfer whose effective date has come first.
+        apply_due_transfers(local_today(), member=current_user)
+    if (current_user.must_change_password and request.endpoint not in OPEN_WHILE_CHANGING
+            and not request.path.startswith("/api/")):
+        return redirect(url_for("auth.password"))
+    return None
+
 

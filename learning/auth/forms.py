@@ -32,3 +32,22 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField(_l("再次输入新密码"),
                             validators=[EqualTo("new", message=_l("两次输入的新密码不一致。"))],
                             render_kw={"autocomplete": "new-password"})
+
+
+class ActivateForm(FlaskForm):
+    phone = StringField(_l("手机号"), validators=[DataRequired(_l("请输入手机号。"))],
+                        render_kw={"autocomplete": "username", "inputmode": "tel"})
+    code = StringField(_l("激活码"), validators=[DataRequired(_l("请输入支部书记给你的激活码。"))],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters"})
+    new = PasswordField(
+        _l("设置密码"),
+        validators=[
+            DataRequired(_l("请输入新密码。")),
+            Length(min=MIN_LENGTH, max=MAX_LENGTH,
+                   message=_l("密码长度应为 %(min)d 到 %(max)d 个字符。", min=MIN_LENGTH, max=MAX_LENGTH)),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(_l("再次输入新密码"),
+                            validators=[EqualTo("new", message=_l("两次输入的新密码不一致。"))],
+                            render_kw={"autocomplete": "new-password"})

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from learning.audit.models import AuditEvent
-from learning.audit.operations import mask_phone, record
+from learning.audit.operations import clean_text, record
 from learning.auth import passwords, throttle
+from learning.auth.models import ActivationCode
 from learning.extensions import db
 from learning.orgs.models import Member
-from learning.timeutil import utcnow
+from learning.orgs.operations import apply_due_transfers
+from learning.timeutil import local_today, utcnow
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -63,15 +67,16 @@ def authenticate(phone: str, password: str, address: str) -> Member:
         member.password_hash = passwords.hash_password(password)
     throttle.clear_account(limits)
     record("login", actor_id=member.id, target=f"member:{member.id}", address=address)
+    apply_due_transfers(local_today(), member=member)
     return member
 
 
-def _record_failure(actor_id: int | None, phone: str, address: str) -> None:
+def _record_failure(actor_id: int | None, phone: str, address: str, action: str = "login_failed") -> None:
     # Written in its own transaction: the failed request itself is rolled back.
     with db.engine.begin() as conn:
         conn.execute(
             AuditEvent.__table__.insert().values(
-                action="login_failed", actor_id=actor_id, target=mask_phone(phone)[:255],
+                action=action, actor_id=actor_id, target=clean_text(phone)[:255],
                 detail={}, address=address, at=utcnow(),
             )
         )
@@ -98,3 +103,70 @@ def change_password(member: Member, current: str, new: str) -> None:
     member.must_change_password = False
     end_all_sessions(member)
     record("password_changed", actor_id=member.id, target=f"member:{member.id}")
+
+
+# --- one-time activation codes -----------------------------------------------------------------
+
+# No 0/O, 1/I/L: read aloud or copied from paper without mistakes. 10 characters ≈ 49 bits.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+
+
+class CodeRejected(LoginError):
+    pass
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def normalize_code(text: str) -> str:
+    return re.sub(r"[\s\-]", "", text).upper()
+
+
+def issue_activation_code(member: Member, *, actor: Member | None, valid_days: int, audit: bool = True) -> str:
+    """A fresh code for the member (earlier unused ones stop working). Returned once, to be
+    shown to the secretary; only its hash is kept."""
+    now = utcnow()
+    db.session.execute(delete(ActivationCode).where(ActivationCode.member_id == member.id,
+                                                    ActivationCode.used_at.is_(None)))
+    code = new_code()
+    db.session.add(ActivationCode(member_id=member.id, code_hash=passwords.hash_password(normalize_code(code)),
+                                  expires_at=now + timedelta(days=valid_days), created_by_id=actor.id if actor else None))
+    if audit:  # a roster import records one entry for the whole file instead
+        record("activation_code_issued", actor_id=actor.id if actor else None, target=f"member:{member.id}",
+               valid_days=valid_days)
+    return code
+
+
+def activate(phone: str, code: str, new_password: str, address: str) -> Member:
+    """Phone + one-time code → the member sets their own password. Throttled like a login."""
+    phone = normalize_phone(phone)
+    limits = throttle.limits_for(phone, address)
+    db.session.rollback()
+    if throttle.blocked(limits):
+        raise TooManyAttempts()
+    validate_new_password(new_password)
+    member = db.session.scalar(select(Member).where(Member.phone == phone)) if PHONE_RE.match(phone) else None
+    now = utcnow()
+    match = None
+    if member is not None and member.active:
+        for row in db.session.scalars(select(ActivationCode).where(
+                ActivationCode.member_id == member.id, ActivationCode.used_at.is_(None),
+                ActivationCode.expires_at > now)):
+            if passwords.verify_password(row.code_hash, normalize_code(code)):
+                match = row
+    if match is None:
+        member_id = member.id if member is not None else None
+        db.session.rollback()
+        throttle.add_failure(limits)
+        _record_failure(member_id, phone, address, action="activation_failed")
+        raise CodeRejected()
+    match.used_at = now
+    member.password_hash = passwords.hash_password(new_password)
+    member.must_change_password = False
+    end_all_sessions(member)
+    throttle.clear_account(limits)
+    record("account_activated", actor_id=member.id, target=f"member:{member.id}", address=address)
+    return member

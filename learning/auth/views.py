@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from learning.auth import bp, operations
-from learning.auth.forms import LoginForm, PasswordForm
+from learning.auth.forms import ActivateForm, LoginForm, PasswordForm
 from learning.netutil import client_address
 
 
@@ -69,3 +69,24 @@ def password():
         flash(_("密码已修改，其他设备上的登录已失效。"), "success")
         return redirect(url_for("study.home"))
     return render_template("auth/password.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def activate():
+    """First sign-in of an account a secretary created: phone + one-time code + own password."""
+    form = ActivateForm()
+    if form.validate_on_submit():
+        try:
+            member = operations.activate(form.phone.data, form.code.data, form.new.data, client_address())
+        except operations.TooManyAttempts:
+            form.code.errors.append(_("尝试次数过多，请 15 分钟后再试。"))
+            return render_template("auth/activate.html", form=form), 429
+        except operations.CodeRejected:
+            form.code.errors.append(_("手机号或激活码不正确，或激活码已过期。请向支部书记重新索取。"))
+            return render_template("auth/activate.html", form=form), 401
+        except operations.PasswordRejected:
+            abort(400)
+        login_user(member, remember=False)
+        flash(_("账号已激活，欢迎来到红帆学院。"), "success")
+        return redirect(url_for("study.home"))
+    return render_template("auth/activate.html", form=form), (400 if form.errors else 200)

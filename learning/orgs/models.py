@@ -117,3 +117,40 @@ class RoleGrant(db.Model):
 
     member: Mapped[Member] = relationship(back_populates="roles", foreign_keys=[member_id])
     org: Mapped[Organization] = relationship(lazy="joined")
+
+
+class TransferStatus(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"  # waiting for its effective date
+    APPLIED = "applied"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+class Transfer(db.Model):
+    """A transfer of 组织关系 (the home branch) with its effective date. The member's history
+    stays attached to the member; completions keep the branch they were earned in."""
+
+    __tablename__ = "org_transfer"
+    __table_args__ = (
+        Index("ix_org_transfer_status_effective", "status", "effective_on"),
+        Index("ix_org_transfer_from_status", "from_org_id", "status"),
+        Index("ix_org_transfer_to_status", "to_org_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    from_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    to_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    effective_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=TransferStatus.REQUESTED)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+    from_org: Mapped[Organization] = relationship(foreign_keys=[from_org_id])
+    to_org: Mapped[Organization] = relationship(foreign_keys=[to_org_id])

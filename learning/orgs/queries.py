@@ -2,10 +2,10 @@
 predicate for one object and a query filter for lists, so detail and list pages agree."""
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 
 from learning.extensions import db
-from learning.orgs.models import Member, Organization, OrgMembership, Role
+from learning.orgs.models import Member, Organization, OrgMembership, Role, Transfer
 
 MANAGING_ROLES = (Role.SECRETARY, Role.ORG_ADMIN)
 
@@ -117,3 +117,61 @@ def primary_org(actor: Member) -> Organization | None:
     if not grants:
         return None
     return min((g.org for g in grants), key=lambda o: o.depth)
+
+
+def org_by_code(code: str) -> Organization | None:
+    return db.session.scalar(select(Organization).where(Organization.code == code))
+
+
+def can_manage_org(actor: Member | None, org: Organization) -> bool:
+    """May rename, move or close the node: administrators anywhere; secretaries and
+    organization administrators only strictly inside their subtree (never their own root,
+    which belongs to the level above)."""
+    return is_admin(actor) or any(org.path.startswith(root) and org.path != root
+                                  for root in managed_paths(actor))
+
+
+def can_add_child(actor: Member | None, parent: Organization) -> bool:
+    return parent.kind != "branch" and parent.closed_at is None and can_view_org(actor, parent)
+
+
+def parent_choices(actor: Member | None) -> list[Organization]:
+    """Open non-branch nodes the actor may put a node under."""
+    return list(db.session.scalars(
+        orgs_visible_to(actor).where(Organization.kind != "branch", Organization.closed_at.is_(None))
+        .order_by(Organization.path)))
+
+
+def branch_choices(actor: Member | None) -> list[Organization]:
+    return list(db.session.scalars(
+        orgs_visible_to(actor).where(Organization.kind == "branch", Organization.closed_at.is_(None))
+        .order_by(Organization.code)))
+
+
+def open_branches() -> Select[tuple[Organization]]:
+    return select(Organization).where(Organization.kind == "branch", Organization.closed_at.is_(None)) \
+        .order_by(Organization.code)
+
+
+def transfers_for(actor: Member | None, direction: str) -> Select[tuple[Transfer]]:
+    """Transfers into ('incoming') or out of ('outgoing') the actor's subtrees, newest first."""
+    column = Transfer.to_org_id if direction == "incoming" else Transfer.from_org_id
+    return (select(Transfer).join(Organization, Organization.id == column)
+            .where(_org_filter(actor, Organization.path))
+            .order_by(Transfer.requested_at.desc(), Transfer.id.desc()))
+
+
+def can_decide_transfer(actor: Member | None, transfer: Transfer) -> bool:
+    """The receiving side approves."""
+    return can_view_org(actor, transfer.to_org)
+
+
+def subtree_year_hours(org: Organization, year: int) -> float:
+    """学时 earned in the subtree in a year, by the branch each completion was earned in (a
+    member who transferred mid-year counts on both sides, each for its own part)."""
+    from learning.study.models import CourseCompletion
+
+    return float(db.session.scalar(
+        select(func.coalesce(func.sum(CourseCompletion.hours), 0.0))
+        .join(Organization, Organization.id == CourseCompletion.org_id)
+        .where(subtree_condition(Organization.path, org.path), CourseCompletion.year == year)) or 0.0)
