@@ -78,11 +78,15 @@ def _error(status: int, message: str):
 
 @bp.post("/events")
 def post_events():
-    member = api_member()
+    # The body is parsed and checked before the caller is loaded: loading them starts the
+    # request's write transaction (SQLite's write lock), which should be held for the
+    # database work only. A caller who is not logged in still gets 401, never 400.
     if (request.content_length or 0) > MAX_BODY_BYTES:
+        api_member()
         return _error(413, _("一次提交的数据太大。"))
     try:
-        items = events.parse_batch(request.get_json(force=True, silent=True))
+        prepared = events.prepare(events.parse_batch(request.get_json(force=True, silent=True)), utcnow())
     except events.BatchInvalid as error:
+        api_member()
         return _error(400, error.message)
-    return jsonify(events.ingest(member, items, utcnow()).as_json())
+    return jsonify(events.store(api_member(), prepared).as_json())

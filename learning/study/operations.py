@@ -34,7 +34,7 @@ from learning.extensions import db
 from learning.orgs.models import Member
 from learning.study import points
 from learning.study.counters import add_hours, member_year, touch
-from learning.study.models import CourseCompletion, LessonProgress, StudyDay, StudyEvent
+from learning.study.models import CourseCompletion, LessonProgress, MemberYear, StudyDay, StudyEvent
 from learning.timeutil import local_year, to_local, utcnow
 
 __all__ = ["CourseCompletion", "Event", "LessonNotFinished", "MemberStudy", "QuizResult", "complete_lesson",
@@ -153,6 +153,7 @@ class MemberStudy:
         self.ledger = points.Ledger(member.id)
         self._progress: dict[int, LessonProgress] = {}
         self._days: dict[date, bool] = {}  # local day → a StudyDay row exists
+        self._years: dict[int, MemberYear] = {}
 
     def preload(self, lessons: list[Lesson], moments: list[datetime]) -> None:
         """Read the progress rows and study days a batch will touch in two queries."""
@@ -191,7 +192,10 @@ class MemberStudy:
             row.progress = max(row.progress, reached)
         if row.updated_at is None or row.updated_at < at:
             row.updated_at = at
-        touch(self.member.id, at)
+        year = local_year(at)
+        if year not in self._years:
+            self._years[year] = member_year(self.member.id, year)
+        touch(self.member.id, at, self._years[year])
         self._study_day(at)
         outcome.points += self.ledger.award(points.FIRST_STUDY_OF_DAY, f"day:{to_local(at).date()}", at,
                                             dwell_s=row.time_spent_s)
