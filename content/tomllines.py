@@ -81,6 +81,12 @@ class TomlLines:
                 return line
         return None
 
+    def path_at(self, line: int) -> Path | None:
+        """The key written on `line` (the deepest one: ("questions", 2, "answer")), or None for a
+        line that starts no key: the inverse of key(), used to put a problem next to its field."""
+        found = [path for path, number in self._keys.items() if number == line]
+        return max(found, key=len) if found else None
+
     def value(self, path: Path, value: str, occurrence: int = 0) -> int | None:
         """The line where the string `value` is written (for the `occurrence`-th time, from 0)
         inside the array at `path`, which may span several lines; falls back to the key's line."""

@@ -1,4 +1,5 @@
 """`python -m learning …` is the same as the `hongfan` command."""
 from learning.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

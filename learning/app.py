@@ -38,14 +38,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from learning import api, auth, catalog, orgs, study
     # Views are imported here, not by the packages' __init__: models and queries can then be
     # imported in any order without dragging in (and cycling through) every blueprint.
-    from learning.api import views as _api_views  # noqa: F401
+    from learning.api import pages as _api_pages, views as _api_views  # noqa: F401
+    from learning.catalog import api as _catalog_api  # noqa: F401
     from learning.auth import views as _auth_views  # noqa: F401
-    from learning.catalog import admin as _catalog_admin, views as _catalog_views  # noqa: F401
+    from learning.catalog import admin as _catalog_admin, authoring as _catalog_authoring, views as _catalog_views  # noqa: F401
     from learning.orgs import views as _orgs_views  # noqa: F401
-    from learning.study import api as _study_api, views as _study_views  # noqa: F401
+    from learning.study import admin as _study_admin, api as _study_api, member_api as _study_member_api, views as _study_views  # noqa: F401
 
     auth.init_app(app)
-    for blueprint in (auth.bp, study.bp, catalog.bp, orgs.bp, api.bp):
+    for blueprint in (auth.bp, study.bp, catalog.bp, orgs.bp, api.bp, api.account):
         app.register_blueprint(blueprint)
 
     @app.context_processor
@@ -70,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic) see all tables."""
+    from learning.api import models as _api  # noqa: F401
     from learning.assignments import models as _assignments  # noqa: F401
     from learning.audit import models as _audit  # noqa: F401
     from learning.auth import models as _auth  # noqa: F401

@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from learning.catalog.commands import content_prune
 from learning.catalog.storage import course_store, work_dir
 from learning.database import write_transactions
 from learning.extensions import db
@@ -140,4 +141,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(recommender_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(content_group)
+    content_group.add_command(content_prune)
     app.cli.add_command(stats_group)

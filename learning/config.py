@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_PER_ADDRESS": 30,  # failed logins per client address per window
     "LOGIN_LIMIT_WINDOW_S": 900,
     "REMEMBER_DAYS": 30,
+    "API_TOKEN_DAYS": 90,  # bearer tokens for phones and integrations expire after this
     "SESSION_COOKIE_SECURE": False,
     "PREFERRED_URL_SCHEME": "http",
     "SQLITE_BUSY_TIMEOUT_MS": 15000,

@@ -51,3 +51,26 @@ def study_for(client: FlaskClient, lesson_id: int, seconds: int = 300):
     response = post_events(client, [study_event(lesson_id, time_spent_s=seconds)])
     assert response.status_code == 200 and len(response.get_json()["accepted"]) == 1, response.get_json()
     return response
+
+
+def api_token(client: FlaskClient, phone: str, password: str = PASSWORD, name: str | None = None) -> str:
+    """A bearer token from POST /api/v1/tokens."""
+    body = {"phone": phone, "password": password, **({"name": name} if name else {})}
+    response = client.post("/api/v1/tokens", json=body)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.json["token"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def finish_lesson(member, lesson, at: datetime) -> None:
+    """Complete one lesson the way the rules allow: a quiz answered correctly, any other lesson
+    after its minimum dwell time."""
+    from learning.study import operations
+
+    if lesson.kind == "quiz":
+        operations.submit_quiz(member, lesson, [list(q["answer"]) for q in lesson.questions], at)
+    else:
+        operations.complete_lesson(member, lesson, at, time_spent_s=lesson.min_dwell_s)

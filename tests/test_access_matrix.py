@@ -42,9 +42,37 @@ MATRIX = [
     ("catalog.admin_status", "POST", "/admin/courses/{course}/status", (LOGIN, 403, 403, 403, 403, 400)),
     ("catalog.admin_edit", "GET", "/admin/courses/{course}/edit", (LOGIN, 403, 403, 403, 403, 200)),
     ("catalog.admin_edit", "POST", "/admin/courses/{course}/edit", (LOGIN, 403, 403, 403, 403, 400)),
+    # the browser editor; rows run in order, so the administrator's draft exists from "start" on
+    ("catalog.admin_new", "GET", "/admin/courses/new", (LOGIN, 403, 403, 403, 403, 200)),
+    ("catalog.admin_new", "POST", "/admin/courses/new", (LOGIN, 403, 403, 403, 403, 400)),
+    ("catalog.admin_draft", "GET", "/admin/courses/{course}/draft", (LOGIN, 403, 403, 403, 403, 404)),
+    ("catalog.admin_draft_start", "POST", "/admin/courses/{course}/draft/start", (LOGIN, 403, 403, 403, 403, 302)),
+    ("catalog.admin_draft", "GET", "/admin/courses/{course}/draft", (LOGIN, 403, 403, 403, 403, 200)),
+    ("catalog.admin_draft", "POST", "/admin/courses/{course}/draft", (LOGIN, 403, 403, 403, 403, 400)),
+    ("catalog.admin_draft_lesson", "GET", "/admin/courses/{course}/draft/new/quiz", (LOGIN, 403, 403, 403, 403, 200)),
+    ("catalog.admin_draft_lesson", "POST", "/admin/courses/{course}/draft/new/text", (LOGIN, 403, 403, 403, 403, 400)),
+    ("catalog.admin_draft_lesson", "GET", "/admin/courses/{course}/draft/lessons/none.md", (LOGIN, 403, 403, 403, 403, 404)),
+    ("catalog.admin_draft_order", "POST", "/admin/courses/{course}/draft/lessons/none.md/order", (LOGIN, 403, 403, 403, 403, 400)),
+    ("catalog.admin_draft_media", "GET", "/admin/courses/{course}/draft/media/cover.png", (LOGIN, 403, 403, 403, 403, 200)),
+    ("catalog.admin_draft_import", "POST", "/admin/courses/{course}/draft/import", (LOGIN, 403, 403, 403, 403, 400)),
+    ("catalog.admin_draft_discard", "POST", "/admin/courses/{course}/draft/discard", (LOGIN, 403, 403, 403, 403, 302)),
+    ("catalog.admin_draft", "GET", "/admin/courses/{course}/draft", (LOGIN, 403, 403, 403, 403, 404)),
     ("api.openapi", "GET", "/api/v1/openapi.json", (200, 200, 200, 200, 200, 200)),
     # a form body is not a JSON list of events: 400 once the caller is known
     ("api.post_events", "POST", "/api/v1/events", (LOGIN, 400, 400, 400, 400, 400)),
+    ("api.create_token", "POST", "/api/v1/tokens", (400, 400, 400, 400, 400, 400)),  # a form, not JSON
+    ("api.list_tokens", "GET", "/api/v1/tokens", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.revoke", "DELETE", "/api/v1/tokens/{member_token}", (LOGIN, 204, 404, 404, 404, 404)),
+    ("api.me", "GET", "/api/v1/me", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.courses", "GET", "/api/v1/courses", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.course", "GET", "/api/v1/courses/{course}", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.course", "GET", "/api/v1/courses/{draft}", (LOGIN, 404, 404, 404, 404, 200)),
+    ("api.progress", "GET", "/api/v1/progress", (LOGIN, 200, 200, 200, 200, 200)),
+    ("study.record", "GET", "/record", (LOGIN, 200, 200, 200, 200, 200)),
+    ("study.admin_targets", "GET", "/admin/targets", (LOGIN, 403, 403, 403, 403, 200)),
+    ("study.admin_targets", "POST", "/admin/targets", (LOGIN, 403, 403, 403, 403, 400)),
+    ("tokens.index", "GET", "/account/tokens", (LOGIN, 200, 200, 200, 200, 200)),
+    ("tokens.revoke", "POST", "/account/tokens/{member_token2}/revoke", (LOGIN, 302, 404, 404, 404, 404)),
     ("static", "GET", "/static/css/app.css", (200, 200, 200, 200, 200, 200)),
 ]
 
@@ -58,17 +86,24 @@ def world(city, make_course, app, tmp_path):
         folder = tmp_path / "instance" / "courses" / c.media_dir / "media"
         folder.mkdir(parents=True)
         (folder / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    from learning.api.operations import issue_token
     from learning.extensions import db
+    from learning.timeutil import utcnow
 
+    token, _secret = issue_token(city["member"], "phone", utcnow())
+    second, _secret = issue_token(city["member"], "tablet", utcnow())
     db.session.commit()
     return {"course": course.slug, "draft": draft.slug, "text_lesson": course.lessons[0].id,
-            "quiz_lesson": course.lessons[2].id, "draft_lesson": draft.lessons[0].id}
+            "quiz_lesson": course.lessons[2].id, "draft_lesson": draft.lessons[0].id,
+            "member_token": token.id, "member_token2": second.id}
 
 
 def _call(client, method: str, url: str):
     if method == "GET":
         return client.get(url)
     page = client.get("/login")  # every page carries the session's CSRF token
+    if method == "DELETE":  # API calls carry it in a header
+        return client.delete(url, headers={"X-CSRFToken": csrf_from(page.get_data(as_text=True))})
     return client.post(url, data={"csrf_token": csrf_from(page.get_data(as_text=True)), "q0": "0", "q1": "1"})
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from content import CATEGORIES, OCCUPATIONS, validate_path
 from learning.catalog import bp, operations
+from learning.catalog.drafts import draft_slugs
 from learning.catalog.forms import STATUS_LABELS, MetadataForm, StatusForm, UploadForm
 from learning.catalog.models import Course
 from learning.catalog.queries import course_by_slug
@@ -38,7 +39,7 @@ def admin_index():
     _require_admin()
     courses = db.session.scalars(select(Course).order_by(Course.status, Course.category, Course.title))
     return render_template("catalog/admin_index.html", courses=list(courses), form=UploadForm(),
-                           status_labels=STATUS_LABELS)
+                           status_labels=STATUS_LABELS, drafts=draft_slugs())
 
 
 @bp.route("/admin/courses/upload", methods=["POST"])
@@ -48,7 +49,7 @@ def admin_upload():
     form = UploadForm()
     if not form.validate_on_submit():
         return render_template("catalog/admin_index.html", courses=[], form=form,
-                               status_labels=STATUS_LABELS), 400
+                               status_labels=STATUS_LABELS, drafts=[]), 400
     # Werkzeug has already spooled a large upload to a temporary file; copy it in chunks to
     # our own file so the archive checks can seek in it.
     with tempfile.NamedTemporaryFile(dir=work_dir(), suffix=".zip") as spooled:

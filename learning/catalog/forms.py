@@ -38,3 +38,32 @@ class MetadataForm(FlaskForm):
     def audience_list(self) -> list[str]:
         text = (self.audience.data or "").replace("，", ",").replace("、", ",")
         return [part.strip() for part in text.split(",") if part.strip()]
+
+
+# The browser editor's forms. Their values go into package files unchecked (besides CSRF): the
+# package validator judges them, so the editor and an uploaded package obey the same rules and
+# speak with the same messages. Lists (audience, prerequisites, questions) are read from the
+# request by the view, since their number of inputs varies.
+class DraftCourseForm(FlaskForm):
+    id = StringField(_l("课程 id（英文小写字母、数字和“-”，保存后不能更改）"))
+    version = StringField(_l("版本号"), default="1.0.0")
+    title = StringField(_l("课程名称"))
+    summary = TextAreaField(_l("简介"))
+    category = StringField(_l("分类"))
+    hours = StringField(_l("学时"))
+    tags = StringField(_l("标签（用逗号分隔）"))
+    cover = FileField(_l("封面图片（png、jpg 或 webp）"))
+
+
+class DraftLessonForm(FlaskForm):
+    title = StringField(_l("课时名称"))
+    duration = StringField(_l("时长（如 5m、1m30s，或秒数）"))
+    min_dwell = StringField(_l("最短有效学习时间（留空为时长的一半）"))
+    optional = BooleanField(_l("选学（不学也能完成课程）"))
+    body = TextAreaField(_l("正文（Markdown）"))
+    media = FileField(_l("媒体文件"))
+    pass_score = StringField(_l("及格分（0–100）"))
+
+
+class DraftImportForm(FlaskForm):
+    publish = BooleanField(_l("保存后立即发布"))

@@ -69,5 +69,7 @@ class Lesson(db.Model):
     # A lesson dropped by a newer version keeps its row (progress points at it) but no longer counts.
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     changed_in: Mapped[str | None] = mapped_column(String(32))
+    # When the lesson last changed: a member who completed it before then sees it marked updated.
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     course: Mapped[Course] = relationship(back_populates="lessons")

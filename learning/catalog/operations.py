@@ -11,6 +11,7 @@ from sqlalchemy import select
 from content import CoursePackage, render_markdown
 from learning.audit.operations import record
 from learning.catalog.models import Course, CourseStatus, Lesson
+from learning.catalog.storage import remove_after_commit
 from learning.extensions import db
 from learning.orgs.models import Member
 from learning.timeutil import utcnow
@@ -48,7 +49,9 @@ LESSON_MEDIA_BASE = "../media/"
 def import_package(pkg: CoursePackage, *, store_root: Path, actor: Member | None, publish: bool) -> Course:
     """Create the course or replace it with a new version. Lessons are matched by id: an
     unchanged lesson (same digest) keeps its row and so members' progress; a changed one is
-    updated and marked; a lesson the new version dropped is retired, never deleted."""
+    updated and marked; a lesson the new version dropped is retired, never deleted. The
+    superseded version's folder is removed once the new version is committed: no row points
+    into it any more (every lesson of a course reads the course's one media_dir)."""
     course = db.session.scalar(select(Course).where(Course.slug == pkg.id))
     media_dir = store_package(pkg, store_root)
     if course is None:
@@ -57,6 +60,8 @@ def import_package(pkg: CoursePackage, *, store_root: Path, actor: Member | None
         previous_version = None
     else:
         previous_version = course.version
+        if course.media_dir and course.media_dir != media_dir:
+            remove_after_commit(db.session(), store_root / course.media_dir)
     course.version = pkg.version
     course.title = pkg.title
     course.summary = pkg.summary
@@ -77,6 +82,7 @@ def import_package(pkg: CoursePackage, *, store_root: Path, actor: Member | None
             course.lessons.append(lesson)
         elif lesson.digest != spec.digest or lesson.retired:
             lesson.changed_in = pkg.version
+            lesson.changed_at = utcnow()
         lesson.position = position
         lesson.title = spec.title
         lesson.kind = spec.kind

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Response, abort, current_app, render_template, request, send_from_directory
 from werkzeug.utils import safe_join
@@ -14,6 +16,18 @@ from learning.study.queries import course_state, progress_by_lesson
 # Exact types by extension (the platform's own table would vary between machines).
 MEDIA_TYPES = {".mp4": "video/mp4", ".m4a": "audio/mp4", ".mp3": "audio/mpeg", ".pdf": "application/pdf",
                ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+
+
+# For media opened as documents (a link followed, "open image in new tab"): `sandbox` gives the
+# response an opaque origin and no script, whatever the file holds.
+MEDIA_CSP = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'self'"
+# Not for PDFs: Chromium and Safari refuse to start their PDF viewer in a sandboxed document
+# (a blank frame, "blocked by Chrome"), and a restrictive default-src breaks the viewer's own
+# styles. A PDF is safe without it: the validator admits only files that start with %PDF-,
+# they are sent as application/pdf with nosniff, so no browser treats them as HTML, and a
+# PDF's own JavaScript runs inside the viewer, without the academy's origin. Framing stays
+# limited to the academy's pages.
+PDF_CSP = "frame-ancestors 'self'"
 
 
 def _course_or_404(slug: str):
@@ -68,20 +82,45 @@ def media(slug: str, name: str):
     course = _course_or_404(slug)
     if not course.media_dir:
         abort(404)
+    return send_media(course_store() / course.media_dir / "media", name,
+                      accel=f"{course.media_dir}/media/{name}")
+
+
+def send_media(root: Path, name: str, accel: str | None = None) -> Response:
+    """A media file under `root`, as a sandboxed document: opened on its own (a PDF in its
+    frame, a link followed) it runs no script with the academy's origin, whatever it holds.
+    `?download=1` asks for an attachment. `accel`: the file's path for X-Accel-Redirect."""
     mimetype = MEDIA_TYPES.get(Path(name).suffix.lower())
     if mimetype is None:
         abort(404)  # the validator only lets these types into a package
-    root = course_store() / course.media_dir / "media"
-    accel = current_app.config.get("MEDIA_ACCEL_PREFIX")
-    if accel:
+    download = request.args.get("download") == "1"
+    prefix = current_app.config.get("MEDIA_ACCEL_PREFIX")
+    if prefix and accel:
         # The app checks login and visibility; nginx sends the bytes (Range, sendfile, slow
         # phones) from an `internal` location mapped onto instance/courses/.
         target = safe_join(str(root), name)
         if target is None or not Path(target).is_file():
             abort(404)
         response = Response(status=200, mimetype=mimetype)
-        response.headers["X-Accel-Redirect"] = f"{accel.rstrip('/')}/{course.media_dir}/media/{name}"
-        return response
-    # send_from_directory refuses paths that escape root; conditional=True answers Range
-    # requests (206, or 416 for a range outside the file) so phones can seek and resume.
-    return send_from_directory(root, name, mimetype=mimetype, conditional=True, max_age=3600)
+        response.headers["X-Accel-Redirect"] = f"{prefix.rstrip('/')}/{accel}"
+        response.headers.set("Content-Disposition", "attachment" if download else "inline",
+                             **_filename_options(Path(name).name))
+    else:
+        # send_from_directory refuses paths that escape root; conditional=True answers Range
+        # requests (206, or 416 for a range outside the file) so phones can seek and resume.
+        response = send_from_directory(root, name, mimetype=mimetype, conditional=True, max_age=3600,
+                                       as_attachment=download, download_name=Path(name).name)
+    response.headers["Content-Security-Policy"] = PDF_CSP if mimetype == "application/pdf" else MEDIA_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _filename_options(filename: str) -> dict[str, str]:
+    """Content-Disposition file name parameters as send_file writes them (RFC 6266: an ASCII
+    fallback and the UTF-8 name for Chinese file names)."""
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+        return {"filename": fallback or "file", "filename*": "UTF-8''" + quote(filename, safe="!#$&+^`|")}
+    return {"filename": filename}

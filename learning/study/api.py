@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from learning.api import bp, spec
 from learning.api.auth import api_member
+from learning.api.jsonio import error
 from learning.study import events
 from learning.timeutil import utcnow
 
@@ -33,11 +34,15 @@ EVENT = spec.schema("StudyEvent", {
                                        "of application and the calendar year of a credit."},
     },
 })
+# The batch is accepted as long as it is a list: each item is checked on its own
+# against StudyEvent, and one that does not match is listed in "rejected" while the rest apply.
+ITEM = {"description": "A StudyEvent (see that schema); an item that is not one "
+                                         "it is rejected alone, with the reason, in the 200 answer."}
 BATCH = spec.schema("StudyEventBatch", {
     "oneOf": [
-        {"type": "array", "maxItems": events.MAX_BATCH, "items": EVENT},
+        {"type": "array", "maxItems": events.MAX_BATCH, "items": ITEM},
         {"type": "object", "required": ["events"], "additionalProperties": False,
-         "properties": {"events": {"type": "array", "maxItems": events.MAX_BATCH, "items": EVENT}}},
+         "properties": {"events": {"type": "array", "maxItems": events.MAX_BATCH, "items": ITEM}}},
     ],
 })
 RESULT = spec.schema("StudyEventResult", {
@@ -53,40 +58,24 @@ RESULT = spec.schema("StudyEventResult", {
         }, "description": "Not stored, with a reason in the user's language; do not resend unchanged."},
     },
 })
-ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}}
-
 spec.operation(
-    "/events", "post",
+    "/events", "post", operationId="post_events", tags=["study"], security=spec.MEMBER,
     summary="Send study events (at most 100)",
     description="Idempotent: every event carries a client-made UUID. Events apply in occurred_at order "
                 "per lesson; progress never moves backwards; a malformed event is rejected alone. "
                 "Cookie sessions send the CSRF token in the X-CSRFToken header.",
     requestBody={"required": True, "content": {"application/json": {"schema": BATCH}}},
-    responses={
-        "200": {"description": "Per-event outcome", "content": {"application/json": {"schema": RESULT}}},
-        "400": {"description": "Not JSON, not a list of events, or more than 100",
-                "content": {"application/json": {"schema": ERROR}}},
-        "401": {"description": "Not logged in", "content": {"application/json": {"schema": ERROR}}},
-        "413": {"description": "Body too large", "content": {"application/json": {"schema": ERROR}}},
-    },
+    responses={"200": spec.json_body(RESULT, "Per-event outcome"), **spec.errors(400, 401, 413)},
 )
-
-
-def _error(status: int, message: str):
-    return jsonify({"error": message, "status": status}), status
 
 
 @bp.post("/events")
 def post_events():
-    # The body is parsed and checked before the caller is loaded: loading them starts the
-    # request's write transaction (SQLite's write lock), which should be held for the
-    # database work only. A caller who is not logged in still gets 401, never 400.
+    member = api_member()
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        api_member()
-        return _error(413, _("一次提交的数据太大。"))
+        return error(413, _("一次提交的数据太大。"))
     try:
         prepared = events.prepare(events.parse_batch(request.get_json(force=True, silent=True)), utcnow())
-    except events.BatchInvalid as error:
-        api_member()
-        return _error(400, error.message)
-    return jsonify(events.store(api_member(), prepared).as_json())
+    except events.BatchInvalid as problem:
+        return error(400, problem.message)
+    return jsonify(events.store(member, prepared).as_json())

@@ -21,13 +21,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 
+from learning.api.jsonio import InvalidInput, parse_datetime
 from learning.catalog.models import Lesson
 from learning.catalog.queries import can_view_course
 from learning.extensions import db
 from learning.orgs.models import Member
 from learning.study.models import StudyEvent
 from learning.study.operations import Event, MemberStudy, body_hash, payload_of
-from learning.timeutil import from_aware
 
 MAX_BATCH = 100
 KINDS = ("progress", "complete", "answer")
@@ -107,9 +107,9 @@ def _moment(value: Any, latest: datetime) -> datetime:
     if not isinstance(value, str):
         raise EventInvalid(_("发生时间必须是带时区的 ISO 8601 时间。"))
     try:
-        moment = from_aware(datetime.fromisoformat(value.strip()))
-    except (ValueError, OverflowError):
-        raise EventInvalid(_("发生时间必须是带时区的 ISO 8601 时间。")) from None
+        moment = parse_datetime(value, "occurred_at")
+    except InvalidInput as problem:
+        raise EventInvalid(problem.message) from None
     if moment > latest:
         raise EventInvalid(_("发生时间晚于现在，请检查手机时间。"))
     if moment < EARLIEST:
@@ -187,7 +187,7 @@ class Prepared:
 
 
 def prepare(items: list[Any], now: datetime) -> Prepared:
-    """Everything that needs no database, done before the request takes any lock."""
+    """Everything that needs no database: each event's shape and values, ids repeated in the batch."""
     result = IngestResult()
     drafts: dict[uuid.UUID, Draft] = {}
     latest = latest_moment(now)
@@ -204,8 +204,6 @@ def prepare(items: list[Any], now: datetime) -> Prepared:
             result.duplicates.append(candidate.raw_id)
         else:
             result.reject(candidate.raw_id, _("这个事件编号已用于另一个事件。"))
-    for candidate in drafts.values():
-        candidate.body_hash  # noqa: B018 (computed now, outside the lock)
     return Prepared(result, drafts)
 
 

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from learning.catalog.models import Course, Lesson
 from learning.extensions import db
-from learning.orgs.models import Member
-from learning.study.models import CourseCompletion, LessonProgress, MemberYear
+from learning.meetings.models import OfflineAttendance, OfflineSession
+from learning.orgs.models import Member, Organization
+from learning.study.models import CourseCompletion, LessonProgress, MemberYear, StudyDay
 
 
 @dataclass(frozen=True)
@@ -17,10 +19,16 @@ class CourseState:
     done: int
     total: int
     next_lesson: Lesson | None
+    # The lesson the member last worked on and has not finished: where 继续学习 reopens.
+    last_open: Lesson | None = None
 
     @property
     def fraction(self) -> float:
         return self.done / self.total if self.total else 0.0
+
+    @property
+    def resume_lesson(self) -> Lesson | None:
+        return self.last_open or self.next_lesson
 
 
 def year_counters(member: Member, year: int) -> MemberYear | None:
@@ -38,12 +46,17 @@ def progress_by_lesson(member: Member, lesson_ids: list[int]) -> dict[int, Lesso
 
 
 def course_state(member: Member, course: Course) -> CourseState:
+    current = [lesson for lesson in course.lessons if not lesson.retired]
+    progress = progress_by_lesson(member, [lesson.id for lesson in current])
     lessons = course.required_lessons
-    progress = progress_by_lesson(member, [lesson.id for lesson in lessons])
     done = sum(1 for lesson in lessons if progress.get(lesson.id) and progress[lesson.id].completed_at)
     upcoming = next((lesson for lesson in lessons
                      if not (progress.get(lesson.id) and progress[lesson.id].completed_at)), None)
-    return CourseState(course=course, done=done, total=len(lessons), next_lesson=upcoming)
+    open_rows = [(progress[lesson.id].updated_at, lesson.position, lesson) for lesson in current
+                 if lesson.id in progress and progress[lesson.id].completed_at is None]
+    last_open = max(open_rows, key=lambda row: (row[0], row[1]))[2] if open_rows else None
+    return CourseState(course=course, done=done, total=len(lessons), next_lesson=upcoming,
+                       last_open=last_open)
 
 
 def courses_in_progress(member: Member) -> list[CourseState]:
@@ -70,3 +83,91 @@ def completions(member: Member, year: int | None = None) -> list[CourseCompletio
     if year is not None:
         query = query.where(CourseCompletion.year == year)
     return list(db.session.scalars(query.order_by(CourseCompletion.completed_at.desc())))
+
+
+def streak_days(member: Member, today: date) -> int:
+    """连续学习天数: consecutive local days with study, ending today or (not yet studied
+    today) yesterday."""
+    days = db.session.scalars(
+        select(StudyDay.day).where(StudyDay.member_id == member.id, StudyDay.day <= today)
+        .order_by(StudyDay.day.desc())
+    )
+    expected = today
+    count = 0
+    for day in days:
+        if count == 0 and day == today - timedelta(days=1):
+            expected = day
+        if day != expected:
+            break
+        count += 1
+        expected = day - timedelta(days=1)
+    return count
+
+
+@dataclass(frozen=True)
+class OfflineCredit:
+    title: str
+    kind: str
+    held_on: date
+    hours: float
+    category: str
+    branch: str
+
+
+@dataclass(frozen=True)
+class YearRecord:
+    """A member's proof of 学时 for one calendar year: every credit, with totals by category."""
+
+    year: int
+    completions: list[CourseCompletion]
+    offline: list[OfflineCredit]
+
+    @property
+    def by_category(self) -> list[tuple[str, float]]:
+        totals: dict[str, float] = {}
+        credits = [(c.category, c.hours) for c in self.completions]
+        credits += [(o.category, o.hours) for o in self.offline]
+        for category, hours in credits:
+            totals[category] = round(totals.get(category, 0.0) + hours, 2)
+        return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+
+    @property
+    def total(self) -> float:
+        return round(sum(hours for _, hours in self.by_category), 2)
+
+
+def year_record(member: Member, year: int) -> YearRecord:
+    offline = db.session.execute(
+        select(OfflineSession.title, OfflineSession.kind, OfflineSession.held_on, OfflineAttendance.hours,
+               OfflineAttendance.category, OfflineSession.org_id)
+        .join(OfflineSession, OfflineSession.id == OfflineAttendance.session_id)
+        .where(OfflineAttendance.member_id == member.id, OfflineAttendance.year == year)
+        .order_by(OfflineSession.held_on, OfflineSession.id)
+    ).all()
+    names = dict(db.session.execute(
+        select(Organization.id, Organization.name).where(Organization.id.in_({row.org_id for row in offline}))
+    ).all()) if offline else {}
+    return YearRecord(
+        year=year,
+        completions=sorted(completions(member, year), key=lambda c: c.completed_at),
+        offline=[OfflineCredit(title=r.title, kind=r.kind, held_on=r.held_on, hours=r.hours,
+                               category=r.category, branch=names.get(r.org_id, "")) for r in offline],
+    )
+
+
+def record_years(member: Member, current: int) -> list[int]:
+    """Years with any credit for the member, and the current year, newest first."""
+    online = db.session.scalars(select(CourseCompletion.year).distinct()
+                                .where(CourseCompletion.member_id == member.id))
+    offline = db.session.scalars(select(OfflineAttendance.year).distinct()
+                                 .where(OfflineAttendance.member_id == member.id))
+    return sorted({current, *online, *offline}, reverse=True)
+
+
+def progress_rows(member: Member, since: datetime | None = None) -> Select[tuple[LessonProgress, int]]:
+    """The member's lesson progress with each lesson's course id, oldest change first."""
+    query = (select(LessonProgress, Lesson.course_id).join(Lesson, Lesson.id == LessonProgress.lesson_id)
+             .where(LessonProgress.member_id == member.id))
+    if since is not None:
+        query = query.where(LessonProgress.updated_at >= since)
+    return query.order_by(LessonProgress.updated_at, LessonProgress.lesson_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from learning.audit.operations import record
 from learning.extensions import db
 from learning.orgs.models import Member, Role
 from learning.study.models import AnnualTarget
@@ -30,3 +31,23 @@ def target_hours(role: str, year: int) -> float:
 
 def target_for(member: Member, year: int) -> float:
     return target_hours(target_role(member), year)
+
+
+ROLES = ("member", "secretary")
+
+
+def set_target(year: int, role: str, hours: float, *, actor: Member) -> None:
+    """Store one year's target for a role (audited); unchanged values write nothing."""
+    if role not in ROLES:
+        raise ValueError(role)
+    row = db.session.scalar(select(AnnualTarget).where(AnnualTarget.year == year, AnnualTarget.role == role))
+    previous = row.hours if row is not None else default_target(role)
+    if row is not None and row.hours == hours:
+        return
+    if row is None:
+        row = AnnualTarget(year=year, role=role, hours=hours)
+        db.session.add(row)
+    else:
+        row.hours = hours
+    record("annual_target_set", actor_id=actor.id, target=f"annual_target:{year}:{role}",
+           year=year, role=role, hours=hours, previous=previous)

@@ -28,11 +28,26 @@ def home():
         year=year,
         hours=hours,
         target=target,
+        points=counters.points if counters else 0,
+        streak=queries.streak_days(current_user, today),
         plan=plan_for(current_user, today=today, hours_done=hours, target=target),
         reason_lang="en" if is_english() else "zh",
         in_progress=queries.courses_in_progress(current_user),
         completions=queries.completions(current_user, year),
     )
+
+
+@bp.route("/record")
+@login_required
+def record():
+    """学习档案: one year's credits with totals by category, printable as proof of 学时."""
+    today = local_today()
+    years = queries.record_years(current_user, today.year)
+    year = request.args.get("year", type=int)
+    if year not in years:
+        year = today.year
+    return render_template("study/record.html", record=queries.year_record(current_user, year), years=years,
+                           target=target_for(current_user, year), made_on=today)
 
 
 def _lesson_or_404(lesson_id: int) -> Lesson:

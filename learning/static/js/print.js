@@ -1,0 +1,6 @@
+// 学习档案: the print button (no inline script under the CSP).
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("[data-print]")) {
+    button.addEventListener("click", () => window.print());
+  }
+});
