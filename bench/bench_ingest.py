@@ -300,7 +300,8 @@ def main() -> None:
         verdict = "ok" if r["rate"] >= 1000 and not r["errors"] else "MISSED"
         print(f"{kind:8} {r['events']} events from {args.clients} clients in {r['seconds']:.2f} s: "
               f"{r['rate']:.0f} events/s, {len(r['errors'])} errors; plain INSERT loop "
-              f"{r['insert_rate']:.0f} rows/s; API/INSERT = {r['rate'] / r['insert_rate']:.2f}  [{verdict}]")
+              f"{r['insert_rate']:.0f} rows/s; API/INSERT = {r['rate'] / r['insert_rate']:.2f}  [{verdict}]"
+              f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
         for error in r["errors"][:5]:
             print("   ", error)
 

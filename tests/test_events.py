@@ -280,3 +280,12 @@ def test_the_form_button_goes_through_the_same_rules(member_client, city, make_c
     kinds = sorted(db.session.scalars(select(StudyEvent.kind)))
     assert kinds == ["complete", "complete", "progress"]  # the form presses are in the log too
     assert uuid.UUID(str(db.session.scalar(select(StudyEvent.id).limit(1))))
+
+
+def test_the_route_is_in_the_openapi_document(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/events"]["post"]
+    assert set(operation["responses"]) >= {"200", "400", "401"}
+    event = document["components"]["schemas"]["StudyEvent"]
+    assert event["required"] == ["id", "lesson_id", "kind", "occurred_at"]
+    assert "StudyEventResult" in document["components"]["schemas"]

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from learning.api import bp, spec
 from learning.api.auth import api_member
+from learning.api.jsonio import error
 from learning.study import events
 from learning.timeutil import utcnow
 
@@ -68,17 +69,13 @@ spec.operation(
 )
 
 
-def _error(status: int, message: str):
-    return jsonify({"error": message, "status": status}), status
-
-
 @bp.post("/events")
 def post_events():
     member = api_member()
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        return _error(413, _("一次提交的数据太大。"))
+        return error(413, _("一次提交的数据太大。"))
     try:
-        items = events.parse_batch(request.get_json(force=True, silent=True))
-    except events.BatchInvalid as error:
-        return _error(400, error.message)
-    return jsonify(events.ingest(member, items, utcnow()).as_json())
+        prepared = events.prepare(events.parse_batch(request.get_json(force=True, silent=True)), utcnow())
+    except events.BatchInvalid as problem:
+        return error(400, problem.message)
+    return jsonify(events.store(member, prepared).as_json())

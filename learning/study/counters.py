@@ -26,9 +26,10 @@ def member_year(member_id: int, year: int) -> MemberYear:
     return row
 
 
-def touch(member_id: int, at: datetime) -> MemberYear:
-    """Record study activity at `at` (the latest moment wins, whatever order events arrive in)."""
-    row = member_year(member_id, local_year(at))
+def touch(member_id: int, at: datetime, row: MemberYear | None = None) -> MemberYear:
+    """Record study activity at `at` (the latest moment wins, whatever order events arrive in);
+    `row`, when given, is that year's counter row already at hand."""
+    row = row or member_year(member_id, local_year(at))
     if row.last_active_at is None or row.last_active_at < at:
         row.last_active_at = at
     return row

@@ -19,15 +19,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
+from learning.api.jsonio import InvalidInput, parse_datetime
 from learning.catalog.models import Lesson
 from learning.catalog.queries import can_view_course
 from learning.extensions import db
 from learning.orgs.models import Member
 from learning.study.models import StudyEvent
 from learning.study.operations import Event, MemberStudy, body_hash, payload_of
-from learning.timeutil import from_aware
 
 MAX_BATCH = 100
 KINDS = ("progress", "complete", "answer")
@@ -107,9 +107,9 @@ def _moment(value: Any, latest: datetime) -> datetime:
     if not isinstance(value, str):
         raise EventInvalid(_("发生时间必须是带时区的 ISO 8601 时间。"))
     try:
-        moment = from_aware(datetime.fromisoformat(value.strip()))
-    except (ValueError, OverflowError):
-        raise EventInvalid(_("发生时间必须是带时区的 ISO 8601 时间。")) from None
+        moment = parse_datetime(value, "occurred_at")
+    except InvalidInput as problem:
+        raise EventInvalid(problem.message) from None
     if moment > latest:
         raise EventInvalid(_("发生时间晚于现在，请检查手机时间。"))
     if moment < EARLIEST:
@@ -178,8 +178,16 @@ def _lesson_problem(member: Member, lesson: Lesson | None, item: Draft) -> str |
     return None
 
 
-def ingest(member: Member, items: list[Any], now: datetime) -> IngestResult:
-    """Log and apply a batch of events for `member` in the current transaction."""
+@dataclass
+class Prepared:
+    """A batch checked without the database: well-formed drafts and what was already refused."""
+
+    result: IngestResult
+    drafts: dict[uuid.UUID, Draft]
+
+
+def prepare(items: list[Any], now: datetime) -> Prepared:
+    """Everything that needs no database: each event's shape and values, ids repeated in the batch."""
     result = IngestResult()
     drafts: dict[uuid.UUID, Draft] = {}
     latest = latest_moment(now)
@@ -196,6 +204,17 @@ def ingest(member: Member, items: list[Any], now: datetime) -> IngestResult:
             result.duplicates.append(candidate.raw_id)
         else:
             result.reject(candidate.raw_id, _("这个事件编号已用于另一个事件。"))
+    return Prepared(result, drafts)
+
+
+def ingest(member: Member, items: list[Any], now: datetime) -> IngestResult:
+    """Log and apply a batch of events for `member` in the current transaction."""
+    return store(member, prepare(items, now))
+
+
+def store(member: Member, prepared: Prepared) -> IngestResult:
+    """Under the member's lock: classify ids already stored, log and apply the new events."""
+    result, drafts = prepared.result, prepared.drafts
     if not drafts:
         return result
 
@@ -203,7 +222,7 @@ def ingest(member: Member, items: list[Any], now: datetime) -> IngestResult:
     stored = {row.id: row for row in db.session.execute(
         select(StudyEvent.id, StudyEvent.member_id, StudyEvent.body_hash).where(StudyEvent.id.in_(drafts)))}
     lessons = {lesson.id: lesson for lesson in db.session.scalars(
-        select(Lesson).options(selectinload(Lesson.course))
+        select(Lesson).options(defer(Lesson.body_html), selectinload(Lesson.course))
         .where(Lesson.id.in_({d.lesson_id for d in drafts.values() if d.id not in stored})))}
     fresh: list[Event] = []
     for item in drafts.values():

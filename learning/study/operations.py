@@ -34,11 +34,8 @@ from learning.extensions import db
 from learning.orgs.models import Member
 from learning.study import points
 from learning.study.counters import add_hours, member_year, touch
-from learning.study.models import CourseCompletion, LessonProgress, StudyDay, StudyEvent
+from learning.study.models import CourseCompletion, LessonProgress, MemberYear, StudyDay, StudyEvent
 from learning.timeutil import local_year, to_local, utcnow
-
-__all__ = ["CourseCompletion", "Event", "LessonNotFinished", "MemberStudy", "QuizResult", "complete_lesson",
-           "credit_course", "lesson_progress", "lock_member", "member_year", "submit_quiz"]
 
 TEXT_END = 0.98  # a scroll fraction this close to 1 is the end of the page
 MEDIA_WATCHED = 0.9
@@ -112,7 +109,6 @@ class Outcome:
     lesson_completed: bool = False
     completion: CourseCompletion | None = None
     quiz: QuizResult | None = None
-    points: int = 0
 
 
 class LessonNotFinished(ValueError):
@@ -153,6 +149,7 @@ class MemberStudy:
         self.ledger = points.Ledger(member.id)
         self._progress: dict[int, LessonProgress] = {}
         self._days: dict[date, bool] = {}  # local day → a StudyDay row exists
+        self._years: dict[int, MemberYear] = {}
 
     def preload(self, lessons: list[Lesson], moments: list[datetime]) -> None:
         """Read the progress rows and study days a batch will touch in two queries."""
@@ -191,31 +188,29 @@ class MemberStudy:
             row.progress = max(row.progress, reached)
         if row.updated_at is None or row.updated_at < at:
             row.updated_at = at
-        touch(self.member.id, at)
+        year = local_year(at)
+        if year not in self._years:
+            self._years[year] = member_year(self.member.id, year)
+        touch(self.member.id, at, self._years[year])
         self._study_day(at)
-        outcome.points += self.ledger.award(points.FIRST_STUDY_OF_DAY, f"day:{to_local(at).date()}", at,
-                                            dwell_s=row.time_spent_s)
+        reference = f"lesson:{lesson.id}"
+        self.ledger.award(points.FIRST_STUDY_OF_DAY, f"day:{to_local(at).date()}", at, dwell_s=row.time_spent_s)
         if event.kind == "answer" and event.answers is not None:
             outcome.quiz = grade_answers(lesson, event.answers)
-            if row.best_score is None or outcome.quiz.score > row.best_score:
-                row.best_score = outcome.quiz.score
+            row.best_score = max(row.best_score or 0, outcome.quiz.score)
             if outcome.quiz.passed:
-                outcome.points += self.ledger.award(points.QUIZ_PASS, f"lesson:{lesson.id}", at,
-                                                    dwell_s=row.time_spent_s)
+                self.ledger.award(points.QUIZ_PASS, reference, at, dwell_s=row.time_spent_s)
             if outcome.quiz.score == 100:
-                outcome.points += self.ledger.award(points.QUIZ_FULL_MARKS, f"lesson:{lesson.id}", at,
-                                                    dwell_s=row.time_spent_s)
+                self.ledger.award(points.QUIZ_FULL_MARKS, reference, at, dwell_s=row.time_spent_s)
         if row.completed_at is None and lesson_finished(lesson, row):
             row.completed_at = at
             row.progress = 1.0
             outcome.lesson_completed = True
             if lesson.kind != "quiz":  # a passed quiz has its own points
-                outcome.points += self.ledger.award(points.LESSON_COMPLETE, f"lesson:{lesson.id}", at,
-                                                    dwell_s=row.time_spent_s)
+                self.ledger.award(points.LESSON_COMPLETE, reference, at, dwell_s=row.time_spent_s)
             outcome.completion = self._maybe_complete_course(lesson.course, at)
             if outcome.completion is not None:
-                outcome.points += self.ledger.award(
-                    points.COURSE_COMPLETE, f"course:{lesson.course_id}:{outcome.completion.year}", at)
+                self.ledger.award(points.COURSE_COMPLETE, f"course:{lesson.course_id}:{outcome.completion.year}", at)
         return outcome
 
     def _study_day(self, at: datetime) -> None:
