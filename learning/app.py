@@ -35,17 +35,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from learning import api, auth, catalog, orgs, study
+    from learning import api, auth, catalog, orgs, pwa, study
     # Views are imported here, not by the packages' __init__: models and queries can then be
     # imported in any order without dragging in (and cycling through) every blueprint.
     from learning.api import views as _api_views  # noqa: F401
     from learning.auth import views as _auth_views  # noqa: F401
     from learning.catalog import admin as _catalog_admin, views as _catalog_views  # noqa: F401
     from learning.orgs import views as _orgs_views  # noqa: F401
+    from learning.pwa import api as _pwa_api, views as _pwa_views  # noqa: F401
     from learning.study import views as _study_views  # noqa: F401
 
     auth.init_app(app)
-    for blueprint in (auth.bp, study.bp, catalog.bp, orgs.bp, api.bp):
+    for blueprint in (auth.bp, study.bp, catalog.bp, orgs.bp, api.bp, pwa.bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor
