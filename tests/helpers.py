@@ -29,3 +29,11 @@ class AuthActions:
     def logout(self):
         page = self.client.get("/")
         return self.client.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+def browser_login(page, base: str, phone: str, password: str = PASSWORD) -> None:
+    """Log in through the login page of a Playwright page."""
+    page.goto(f"{base}/login")
+    page.get_by_label("手机号").fill(phone)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()

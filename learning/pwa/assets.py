@@ -56,11 +56,15 @@ def init_app(app: Flask) -> None:
 
     def static(filename: str):
         original = prints.original.get(filename)
-        if original is None:
-            return send_from_directory(app.static_folder or "", filename, max_age=PLAIN_MAX_AGE)
-        response = send_from_directory(app.static_folder or "", original, max_age=YEAR)
-        response.cache_control.public = True
-        response.cache_control.immutable = True
+        response = send_from_directory(app.static_folder or "", original or filename,
+                                       max_age=YEAR if original else PLAIN_MAX_AGE)
+        if original:
+            response.cache_control.public = True
+            response.cache_control.immutable = True
+        # The files are a few kilobytes: read them whole (the file is closed with the response)
+        # so they are compressed in one piece, with a Content-Length.
+        response.direct_passthrough = False
+        response.make_sequence()
         return response
 
     app.view_functions["static"] = static

@@ -6,7 +6,7 @@
   var meta = function (name) { var m = doc.querySelector('meta[name="' + name + '"]'); return m ? m.content : ""; };
   var MEMBER = parseInt(meta("hf-member"), 10) || null;
   var statusEl = doc.getElementById("sync");
-  var text = function (key, n) { return ((statusEl && statusEl.getAttribute("data-" + key)) || "").replace("%(n)s", n); };
+  var text = function (key, n) { return ((statusEl && statusEl.getAttribute("data-" + key)) || "").replace("{n}", n); };
 
   // Confirm buttons marked data-confirm (no inline handlers: the CSP forbids them).
   doc.addEventListener("submit", function (event) {
@@ -29,15 +29,20 @@
     }
     return dbPromise;
   }
-  function store(mode, work) {
-    return openDb().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction("outbox", mode);
-        var result = work(tx.objectStore("outbox"));
-        tx.oncomplete = function () { resolve(result && "result" in result ? result.result : undefined); };
-        tx.onerror = tx.onabort = function () { reject(tx.error); };
-      });
+  var dbHandle = null;
+  function run(db, mode, work) {
+    return new Promise(function (resolve, reject) {
+      var tx = db.transaction("outbox", mode);
+      var result = work(tx.objectStore("outbox"));
+      tx.oncomplete = function () { resolve(result && "result" in result ? result.result : undefined); };
+      tx.onerror = tx.onabort = function () { reject(tx.error); };
     });
+  }
+  // With the database already open the transaction starts synchronously, so an event queued
+  // in a pagehide handler is written before the page goes away.
+  function store(mode, work) {
+    if (dbHandle) { return run(dbHandle, mode, work); }
+    return openDb().then(function (db) { dbHandle = db; return run(db, mode, work); });
   }
   function allRecords() { return store("readonly", function (s) { return s.getAll(); }); }
   function removeIds(ids) {
@@ -70,7 +75,7 @@
   }
 
   // ---- sync: fresh session check, batches of ≤100, exponential back-off ------------------------
-  var attempt = 0, timer = null, running = false, state = "idle", rejected = [];
+  var attempt = 0, timer = null, running = false, again = false, state = "idle", rejected = [];
   function schedule(delay) {
     clearTimeout(timer);
     timer = setTimeout(flush, delay);
@@ -88,8 +93,10 @@
     });
   }
   function flush() {
-    if (running || !MEMBER) { return Promise.resolve(); }
+    if (!MEMBER) { return Promise.resolve(); }
+    if (running) { again = true; return Promise.resolve(); }
     running = true;
+    again = false;
     return allRecords().then(function (records) {
       var now = Date.now();
       var ready = records.filter(function (r) { return r.member === MEMBER && !(r.held > now); });
@@ -118,7 +125,11 @@
     }).catch(function () {
       state = navigator.onLine === false ? "offline" : "retry";
       backoff();
-    }).then(function () { running = false; refresh(); });
+    }).then(function () {
+      running = false;
+      refresh();
+      if (again && attempt === 0) { schedule(0); }
+    });
   }
 
   // ---- the status line: what waits, why, and what the member can do ----------------------------
