@@ -74,3 +74,9 @@ def finish_lesson(member, lesson, at: datetime) -> None:
         operations.submit_quiz(member, lesson, [list(q["answer"]) for q in lesson.questions], at)
     else:
         operations.complete_lesson(member, lesson, at, time_spent_s=lesson.min_dwell_s)
+def browser_login(page, base: str, phone: str, password: str = PASSWORD) -> None:
+    """Log in through the login page of a Playwright page."""
+    page.goto(f"{base}/login")
+    page.get_by_label("手机号").fill(phone)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()

@@ -143,6 +143,12 @@ MATRIX = [
     ("privacy.member_action", "POST", "/admin/members/{other}/deactivate", (LOGIN, 403, 403, 403, 403, 302)),
     ("audit.index", "GET", "/admin/audit?action=login", (LOGIN, 403, 403, 403, 403, 200)),
     ("static", "GET", "/static/css/app.css", (200, 200, 200, 200, 200, 200)),
+    ("pwa.service_worker", "GET", "/sw.js", (200, 200, 200, 200, 200, 200)),
+    ("pwa.manifest", "GET", "/manifest.webmanifest", (200, 200, 200, 200, 200, 200)),
+    ("pwa.offline", "GET", "/offline", (200, 200, 200, 200, 200, 200)),
+    ("api.session_info", "GET", "/api/v1/session", (401, 200, 200, 200, 200, 200)),
+    ("api.course_offline", "GET", "/api/v1/courses/{course}/offline", (401, 200, 200, 200, 200, 200)),
+    ("api.course_offline", "GET", "/api/v1/courses/{draft}/offline", (401, 404, 404, 404, 404, 200)),
 ]
 
 

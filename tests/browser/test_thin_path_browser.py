@@ -3,14 +3,8 @@ from __future__ import annotations
 
 import re
 
-from helpers import PASSWORD, study_event
-
-
-def _login(page, base, phone):
-    page.goto(f"{base}/login")
-    page.get_by_label("手机号").fill(phone)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+from helpers import browser_login as _login
+from helpers import study_event
 
 
 def test_member_thin_path_on_a_phone(city, make_course, live_server, phone, screenshot):
