@@ -73,7 +73,8 @@ def test_api_conforms_to_its_document(fuzz_target, mode):
         @settings(max_examples=10, derandomize=True, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case):
-            case.call_and_validate(headers=bearer(token))
+            # the in-process WSGI transport does not decode compressed bodies (Flask-Compress)
+            case.call_and_validate(headers={**bearer(token), "Accept-Encoding": "identity"})
 
         try:
             check()

@@ -10,14 +10,13 @@ from learning.catalog.queries import can_view_course, course_by_slug
 from learning.pwa.queries import offline_package
 
 spec.operation(
-    "/session", "get",
+    "/session", "get", operationId="session_info", tags=["pwa"], security=spec.MEMBER,
     summary="The signed-in member's id and a fresh CSRF token for cookie-authenticated writes",
     description="The outbox on the phone calls this before sending study events: it learns whether "
                 "the session is still alive (401 otherwise) and whose events it may send.",
-    responses={"200": {"description": "signed in", "content": {"application/json": {"schema": spec.schema(
-        "Session", {"type": "object", "required": ["member_id", "csrf_token"],
-                    "properties": {"member_id": {"type": "integer"}, "csrf_token": {"type": "string"}}})}}},
-               "401": {"description": "not signed in"}},
+    responses={"200": spec.json_body(spec.schema("Session", spec.obj({
+        "member_id": {"type": "integer"}, "csrf_token": {"type": "string"}})), "signed in"),
+               **spec.errors(401)},
 )
 
 
@@ -30,7 +29,7 @@ def session_info():
 
 
 spec.operation(
-    "/courses/{slug}/offline", "get",
+    "/courses/{slug}/offline", "get", operationId="course_offline", tags=["pwa"], security=spec.MEMBER,
     summary="What to download to study a course offline (离线学习)",
     parameters=[{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
     responses={"200": {"description": "pages always, media optionally", "content": {"application/json": {
@@ -43,7 +42,7 @@ spec.operation(
                           "properties": {"url": {"type": "string"}, "bytes": {"type": "integer"},
                                          "lesson_id": {"type": "integer"}}}},
                 "media_bytes": {"type": "integer"}}})}}},
-               "401": {"description": "not signed in"}, "404": {"description": "no such course"}},
+               **spec.errors(401, 404)},
 )
 
 
