@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from learning.extensions import db
 from learning.meetings.queries import KINDS, sessions_in
 from learning.orgs.kinds import kind_label
-from learning.orgs.models import Organization
+from learning.orgs.models import NON_MEMBER_KINDS, Organization
 from learning.orgs.roster import mask
 from learning.stats import queries as q
 from learning.timeutil import to_local
@@ -218,6 +218,19 @@ def ranking_table(ctx: Context) -> Table:
                   for i, r in enumerate(rows, start=1)], personal=True, count=len(rows))
 
 
+def prospects_table(ctx: Context) -> Table:
+    """Non-members of the subtree by points this year: whom a secretary may propose as
+    入党积极分子 (and activists or candidates, to follow their progress)."""
+    rows = q.points_ranking(ctx.org, ctx.period, limit=None, kinds=NON_MEMBER_KINDS)
+    columns = [Column("rank", _l("名次"), "int"), Column("name", _l("姓名")), Column("phone", _l("手机号")),
+               Column("branch", _l("支部")), Column("kind", _l("类别")), Column("occupation", _l("职业")),
+               Column("hours", _l("学时"), "hours"), Column("points", _l("积分"), "int")]
+    return Table("prospects", _l("非党员学员积分排行"), columns,
+                 [Row([i, r.name, mask(r.phone), r.branch, kind_label(r.member_kind), r.occupation,
+                       round(r.hours, 2), r.points], member_id=r.member_id)
+                  for i, r in enumerate(rows, start=1)], personal=True, count=len(rows))
+
+
 def trend_table(ctx: Context) -> Table:
     rows = q.monthly_trend(ctx.org, ctx.period)
     columns = [Column("month", _l("月份")), Column("hours", _l("学时"), "hours"),
@@ -243,7 +256,7 @@ def offline_table(ctx: Context) -> Table:
 BUILDERS: dict[str, Callable[[Context], Table]] = {
     "summary": summary_table, "children": children_table, "behind": behind_table, "members": members_table,
     "courses": courses_table, "assignments": assignments_table, "overdue": overdue_table,
-    "occupations": occupations_table, "ages": ages_table, "kinds": kinds_table, "ranking": ranking_table, "trend": trend_table,
+    "occupations": occupations_table, "ages": ages_table, "kinds": kinds_table, "ranking": ranking_table, "prospects": prospects_table, "trend": trend_table,
     "offline": offline_table,
 }
 

@@ -12,6 +12,7 @@ from learning.netutil import client_address
 from learning.orgs.kinds import KINDS
 from learning.orgs.models import Member
 from learning.orgs.queries import can_view_member, is_manager
+from learning.reflections.queries import pending_by_branch
 from learning.stats import bp, exports, member as record
 from learning.stats.access import visible_org_or_abort
 from learning.stats.queries import Period, summary
@@ -73,7 +74,19 @@ def dashboard(code: str):
     return render_template("stats/dashboard.html", org=org, period=period, stats=stats, tables=tables,
                            trend=trend, chart=chart_json(chart), today=today,
                            years=range(today.year, today.year - 4, -1), manager=is_manager(current_user),
-                           period_label=exports.period_label(period), kinds=KINDS, kind=kind)
+                           period_label=exports.period_label(period), kinds=KINDS, kind=kind,
+                           pending_reflections=pending_by_branch(org))
+
+
+@bp.route("/orgs/<code>/prospects")
+@login_required
+def prospects(code: str):
+    """积分 ranking of the subtree's learners who are not Party members; exported (audited)
+    through the dashboard export as table=prospects."""
+    org = visible_org_or_abort(code)
+    period = Period(period_from_request().year)
+    table = build("prospects", Context(org, period, local_today()))
+    return render_template("stats/prospects.html", org=org, period=period, table=table)
 
 
 @bp.route("/orgs/<code>/dashboard/export")
