@@ -35,7 +35,9 @@ def write(slug: str):
     if not queries.has_completed(current_user, course):
         abort(403)
     reflection = queries.reflection_of(current_user, course)
-    form = ReflectionForm(body=reflection.body if reflection else None)
+    form = ReflectionForm()
+    if not form.is_submitted() and reflection is not None:  # first view: the text so far
+        form.body.data = reflection.body
     low, high = operations.length_limits()
     error = None
     if form.validate_on_submit():

@@ -86,7 +86,7 @@ def prospects(code: str):
     org = visible_org_or_abort(code)
     period = Period(period_from_request().year)
     table = build("prospects", Context(org, period, local_today()))
-    return render_template("stats/prospects.html", org=org, period=period, table=table)
+    return render_template("stats/prospects.html", org=org, period=period, ranking=table)
 
 
 @bp.route("/orgs/<code>/dashboard/export")
