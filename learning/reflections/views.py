@@ -39,7 +39,7 @@ def write(slug: str):
     if not form.is_submitted() and reflection is not None:  # first view: the text so far
         form.body.data = reflection.body
     low, high = operations.length_limits()
-    error, status = None, 400 if form.errors else 200
+    error, status = None, 200
     if form.validate_on_submit():
         try:
             operations.submit(current_user, course, form.body.data)
@@ -48,6 +48,8 @@ def write(slug: str):
         else:
             flash(_("学习心得已提交，等待支部书记审核。"), "success")
             return redirect(url_for("reflections.mine"))
+    if form.errors:
+        status = 400
     return render_template("reflections/write.html", course=course, form=form, reflection=reflection,
                            error=error, low=low, high=high), status
 
