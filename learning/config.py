@@ -20,6 +20,13 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ["zh_Hans_CN", "en"],
     "ANNUAL_TARGET_MEMBER": 32.0,
     "ANNUAL_TARGET_SECRETARY": 56.0,
+    # Learner kinds the annual 学时 target applies to (Party members); the others have none.
+    "TARGET_KINDS": ["full", "probationary"],
+    # Course categories open to every learner kind, whatever a course's allowed kinds say.
+    "OPEN_CATEGORIES": ["职业技能", "数字技能"],
+    # 学习心得: length limits in characters.
+    "REFLECTION_MIN_CHARS": 50,
+    "REFLECTION_MAX_CHARS": 3000,
     # Course categories whose 学时 count toward the annual target; empty = every category.
     "TARGET_CATEGORIES": [],
     # How far in the future (phone clock ahead of the server) a study event may claim to be.

@@ -18,7 +18,7 @@ from learning.auth.passwords import hash_password
 from learning.catalog.models import Course, CourseStatus
 from learning.catalog.operations import import_package
 from learning.extensions import db
-from learning.orgs.models import Member, MemberKind, Organization, OrgKind, Role
+from learning.orgs.models import PARTY_KINDS, Member, MemberKind, Organization, OrgKind, Role
 from learning.orgs.operations import create_member, create_org, grant_role
 from learning.study import operations as study
 from learning.timeutil import from_aware, academy_zone
@@ -98,14 +98,16 @@ def build_demo(today: date, seed: int = 20260701) -> bool:
     names = _NameBook(rng)
     since = today - timedelta(days=400)
 
-    def person(org: Organization, occupations: dict[str, int], phone: str | None = None) -> Member:
+    def person(org: Organization, occupations: dict[str, int], phone: str | None = None,
+               learner: bool = False) -> Member:
+        """A Party member; with `learner`, sometimes a worker who is not (yet) one."""
         occupation = rng.choices(list(occupations), weights=list(occupations.values()))[0]
+        kind = _kind(rng.random(), learner)
+        joined = date(today.year - rng.randint(1, 25), rng.randint(1, 12), rng.randint(1, 28))
         return create_member(
             name=names.next(), phone=phone or phones.next(), home_org=org, password_hash=password_hash,
-            birth_year=today.year - _age(rng), occupation=occupation,
-            member_kind=MemberKind.PROBATIONARY if rng.random() < 0.08 else MemberKind.FULL,
-            joined_at=date(today.year - rng.randint(1, 25), rng.randint(1, 12), rng.randint(1, 28)),
-            since=since,
+            birth_year=today.year - _age(rng), occupation=occupation, member_kind=kind,
+            joined_at=joined if kind in PARTY_KINDS else None, since=since,
         )
 
     admin = person(root, {"平台企业员工": 1}, phone=ADMIN_PHONE)
@@ -130,7 +132,7 @@ def build_demo(today: date, seed: int = 20260701) -> bool:
                 members.append(secretary)
                 if demo:
                     members.append(person(branch, {"外卖骑手": 1}, phone=MEMBER_PHONE))
-                members.extend(person(branch, occupations) for _ in range(rng.randint(14, 20)))
+                members.extend(person(branch, occupations, learner=True) for _ in range(rng.randint(14, 20)))
     db.session.flush()
     _history(rng, members, today)
     _branch_life(rng, today)
@@ -154,6 +156,44 @@ def _branch_life(rng: random.Random, today: date) -> None:
     record_session(actor=None, org=branch, title="主题党日：学习新就业群体权益保障政策", kind="party_day",
                    held_on=held, hours=2.0, category="权益保障",
                    attendees=rng.sample(roster, k=min(len(roster), 14)))
+    _reflections(branch, today)
+
+
+# Learner kinds by a uniform draw: most are full members; some workers the academy trains are
+# not Party members yet (群众, 入党积极分子, 发展对象).
+_KIND_SHARES = ((0.08, MemberKind.PROBATIONARY), (0.15, MemberKind.MASSES), (0.19, MemberKind.ACTIVIST),
+                (0.21, MemberKind.CANDIDATE))
+
+
+def _kind(draw: float, learner: bool) -> str:
+    for upper, kind in _KIND_SHARES:
+        if draw < upper and (learner or kind in PARTY_KINDS):
+            return kind
+    return MemberKind.FULL
+
+
+def _reflections(branch: Organization, today: date) -> None:
+    """Two members of the demo branch wrote 学习心得 on a finished course: the secretary
+    approved and featured one; the other waits in the review queue."""
+    from learning.reflections.operations import review, set_featured, submit
+    from learning.study.models import CourseCompletion
+
+    secretary = db.session.scalar(select(Member).where(Member.phone == SECRETARY_PHONE))
+    done = db.session.execute(
+        select(Member, Course).join(CourseCompletion, CourseCompletion.member_id == Member.id)
+        .join(Course, Course.id == CourseCompletion.course_id)
+        .where(Member.home_org_id == branch.id, Member.phone.not_in([SECRETARY_PHONE, MEMBER_PHONE]))
+        .order_by(Member.id, Course.id)).all()
+    writers: dict[int, tuple[Member, Course]] = {}
+    for member, course in done:
+        writers.setdefault(member.id, (member, course))
+    for index, (member, course) in enumerate(list(writers.values())[:2]):
+        text = (f"学完《{course.title}》，我对照自己每天送单、跑车的实际想了想：课程里讲的要点都用得上。"
+                "以后我会把学到的做法用在工作里，也讲给站点的同事听，遇到困难先找支部和工会。")
+        reflection = submit(member, course, text)
+        if index == 0 and secretary is not None:
+            review(secretary, reflection, approve=True, comment="写得实在，结合了工作。")
+            set_featured(secretary, reflection, True)
 
 
 def _age(rng: random.Random) -> int:

@@ -151,13 +151,14 @@ def make_member(app) -> Callable[..., Member]:
 
     def make(org: Organization, *, name: str | None = None, phone: str | None = None,
              password: str = PASSWORD, occupation: str = "外卖骑手", birth_year: int = 1990,
-             role: str | None = None, role_org: Organization | None = None) -> Member:
+             role: str | None = None, role_org: Organization | None = None, kind: str = "full") -> Member:
         n = next(counter)
         if password not in _hash_cache:
             _hash_cache[password] = hash_password(password)
         member = create_member(name=name or f"党员{n}", phone=phone or f"139{n:08d}", home_org=org,
                                password_hash=_hash_cache[password], birth_year=birth_year,
-                               occupation=occupation, member_kind="full", joined_at=date(2015, 7, 1),
+                               occupation=occupation, member_kind=kind,
+                               joined_at=date(2015, 7, 1) if kind in ("full", "probationary") else None,
                                since=date(2020, 1, 1))
         if role:
             grant_role(member=member, org=role_org or org, role=role, actor=None)

@@ -74,6 +74,12 @@ def finish_lesson(member, lesson, at: datetime) -> None:
         operations.submit_quiz(member, lesson, [list(q["answer"]) for q in lesson.questions], at)
     else:
         operations.complete_lesson(member, lesson, at, time_spent_s=lesson.min_dwell_s)
+def finish_course(member, course, at: datetime) -> None:
+    """Finish every required lesson of a course (the completion follows)."""
+    for lesson in course.required_lessons:
+        finish_lesson(member, lesson, at)
+
+
 def browser_login(page, base: str, phone: str, password: str = PASSWORD) -> None:
     """Log in through the login page of a Playwright page."""
     page.goto(f"{base}/login")

@@ -10,10 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from helpers import AuthActions, csrf_from
+from helpers import AuthActions, csrf_from, finish_course
 from learning.catalog.models import CourseStatus
 from learning.invites.operations import create_invitation, request_activity
 from learning.orgs.operations import request_transfer
+from learning.reflections.operations import submit as submit_reflection
 from learning.timeutil import local_today
 
 ROLES = ("anonymous", "member", "secretary", "sibling", "committee", "admin")
@@ -149,6 +150,26 @@ MATRIX = [
     ("api.session_info", "GET", "/api/v1/session", (401, 200, 200, 200, 200, 200)),
     ("api.course_offline", "GET", "/api/v1/courses/{course}/offline", (401, 200, 200, 200, 200, 200)),
     ("api.course_offline", "GET", "/api/v1/courses/{draft}/offline", (401, 404, 404, 404, 404, 200)),
+    # 学习心得: the member finished {course} and submitted {reflection}; reviewers are the
+    # secretaries of the member's branch and of the committee above, and administrators
+    ("reflections.write", "GET", "/courses/{course}/reflection", (LOGIN, 200, 403, 403, 403, 403)),
+    ("reflections.write", "POST", "/courses/{course}/reflection", (LOGIN, 400, 403, 403, 403, 403)),
+    ("reflections.write", "GET", "/courses/{draft}/reflection", (LOGIN, 404, 404, 404, 404, 403)),
+    ("reflections.mine", "GET", "/reflections", (LOGIN, 200, 200, 200, 200, 200)),
+    ("reflections.queue", "GET", "/reflections/review", (LOGIN, 403, 200, 200, 200, 200)),
+    ("reflections.queue", "GET", "/reflections/review?org=CA-1", (LOGIN, 403, 200, 403, 200, 200)),
+    ("reflections.detail", "GET", "/reflections/{reflection}", (LOGIN, 200, 200, 403, 200, 200)),
+    ("reflections.detail", "GET", "/reflections/999999", (LOGIN, 404, 404, 404, 404, 404)),
+    ("reflections.review", "POST", "/reflections/{reflection}/review", (LOGIN, 403, 400, 403, 400, 400)),
+    ("reflections.feature", "POST", "/reflections/{reflection}/feature", (LOGIN, 403, 400, 403, 400, 400)),
+    ("api.reflections_list", "GET", "/api/v1/reflections", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.reflections_write", "POST", "/api/v1/reflections", (LOGIN, 400, 400, 400, 400, 400)),  # a form, not JSON
+    # non-members' points ranking (to propose 入党积极分子) and its audited export
+    ("stats.prospects", "GET", "/orgs/CA-1/prospects", (LOGIN, 403, 200, 403, 200, 200)),
+    ("stats.prospects", "GET", "/orgs/CA/prospects?year=2025", (LOGIN, 403, 403, 403, 200, 200)),
+    ("stats.export", "GET", "/orgs/CA-1/dashboard/export?table=prospects&format=csv", (LOGIN, 403, 200, 403, 200, 200)),
+    ("stats.dashboard", "GET", "/orgs/CA-1/dashboard?kind=masses", (LOGIN, 403, 200, 403, 200, 200)),
+    ("stats.dashboard", "GET", "/orgs/CA-1/dashboard?kind=nope", (LOGIN, 403, 400, 403, 400, 400)),
 ]
 
 
@@ -179,6 +200,8 @@ def world(city, make_course, app, tmp_path):
     transfer = request_transfer(city["member"], city["a2"], local_today() + timedelta(days=30),
                                 actor=city["secretary"])
     sibling_grant = city["sibling"].roles[0]
+    finish_course(city["member"], course, utcnow())
+    reflection = submit_reflection(city["member"], course, "学习心得" * 20)
     db.session.commit()
     return {"course": course.slug, "draft": draft.slug, "text_lesson": course.lessons[0].id,
             "quiz_lesson": course.lessons[2].id, "draft_lesson": draft.lessons[0].id,
@@ -187,7 +210,7 @@ def world(city, make_course, app, tmp_path):
             "assignment": assignment.id, "parent_assignment": parent_assignment.id, "meeting": meeting.id,
             "invitation": invitation.id, "invite_token": invitation.token, "join_request": join.id,
             "transfer": transfer.id, "sibling_grant": sibling_grant.id, "other": city["other"].id,
-            "roster_token": "x" * 32}
+            "roster_token": "x" * 32, "reflection": reflection.id}
 
 
 def _call(client, method: str, url: str):

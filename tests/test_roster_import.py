@@ -178,7 +178,8 @@ def test_template_download_is_a_workbook_the_importer_reads(client, city, tmp_pa
     path = tmp_path / "t.xlsx"
     path.write_bytes(response.data)
     rows = read_roster(path)
-    assert [r.values["name"] for r in rows] == ["张三", "李四"]
+    assert [r.values["name"] for r in rows] == ["张三", "李四", "王五"]
+    assert rows[2].values["kind"] == "积极分子"
 
 
 @pytest.mark.parametrize("dry_run", [True, False])

@@ -90,7 +90,8 @@ def admin_edit(slug: str):
     if form.validate_on_submit():
         operations.edit_metadata(course, actor=current_user, title=form.title.data.strip(),
                                  summary=(form.summary.data or "").strip(), category=form.category.data,
-                                 hours=float(form.hours.data), audience=form.audience_list())
+                                 hours=float(form.hours.data), audience=form.audience_list(),
+                                 allowed_kinds=list(form.allowed_kinds.data or []))
         flash(_("《%(title)s》的信息已保存。", title=course.title), "success")
         return redirect(url_for("catalog.admin_index"))
     return render_template("catalog/admin_edit.html", course=course, form=form, categories=CATEGORIES,

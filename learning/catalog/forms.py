@@ -4,9 +4,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DecimalField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, ValidationError
 
 from content import CATEGORIES, OCCUPATIONS
+from learning.meetings.forms import CheckboxesField
+from learning.orgs.kinds import KIND_LABELS
 
 STATUS_LABELS = {"published": _l("发布"), "draft": _l("撤回为草稿"), "archived": _l("归档")}
 
@@ -29,6 +32,8 @@ class MetadataForm(FlaskForm):
         DataRequired(_l("请填写学时。")),
         NumberRange(min=0.1, max=100, message=_l("学时应在 0.1 到 100 之间。"))])
     audience = StringField(_l("适合的职业（用逗号分隔，留空表示所有人）"), validators=[Length(max=200)])
+    allowed_kinds = CheckboxesField(_l("限定学员类别（都不选表示所有人；职业技能类课程对所有人开放）"),
+                                    choices=[SelectChoice(k, v) for k, v in KIND_LABELS.items()])
 
     def validate_audience(self, field) -> None:
         unknown = [o for o in self.audience_list() if o not in OCCUPATIONS]

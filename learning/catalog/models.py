@@ -29,6 +29,8 @@ class Course(db.Model):
     category: Mapped[str] = mapped_column(String(20), index=True)
     hours: Mapped[float] = mapped_column(Float)
     audience: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Learner kinds (orgs.models.MemberKind) who may take the course; empty = everyone.
+    allowed_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     cover: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(12), default=CourseStatus.DRAFT, index=True)

@@ -122,13 +122,15 @@ def set_status(course: Course, status: str, *, actor: Member) -> None:
 
 
 def edit_metadata(course: Course, *, actor: Member, title: str, summary: str, category: str,
-                  hours: float, audience: list[str]) -> None:
+                  hours: float, audience: list[str], allowed_kinds: list[str] | None = None) -> None:
     """Administrator edits; the next package version overwrites them again (the package is
     the source of truth for what it declares)."""
     before = {"title": course.title, "category": course.category, "hours": course.hours,
-              "audience": list(course.audience)}
+              "audience": list(course.audience), "allowed_kinds": list(course.allowed_kinds or [])}
+    kinds = list(course.allowed_kinds or []) if allowed_kinds is None else sorted(set(allowed_kinds))
     course.title, course.summary, course.category = title, summary, category
-    course.hours, course.audience = float(hours), audience
-    after = {"title": title, "category": category, "hours": float(hours), "audience": audience}
+    course.hours, course.audience, course.allowed_kinds = float(hours), audience, kinds
+    after = {"title": title, "category": category, "hours": float(hours), "audience": audience,
+             "allowed_kinds": kinds}
     record("course_edited", actor_id=actor.id, target=f"course:{course.slug}",
            changes={k: [before[k], after[k]] for k in before if before[k] != after[k]})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -10,15 +11,26 @@ from learning.orgs.queries import is_admin
 
 
 def courses_visible_to(actor: Member | None) -> Select[tuple[Course]]:
-    """Members see published courses; administrators also drafts and archived ones."""
+    """Members see published courses; administrators also drafts and archived ones. Courses
+    limited to some learner kinds are filtered by `open_to_kind` (a JSON list, read in Python)."""
     query = select(Course)
     if not is_admin(actor):
         query = query.where(Course.status == CourseStatus.PUBLISHED)
     return query
 
 
+def open_to_kind(course: Course, kind: str | None) -> bool:
+    """Courses without allowed kinds, and skills courses, are open to every learner."""
+    return (not course.allowed_kinds or course.category in current_app.config["OPEN_CATEGORIES"]
+            or kind in course.allowed_kinds)
+
+
+def open_to(actor: Member | None, course: Course) -> bool:
+    return is_admin(actor) or open_to_kind(course, getattr(actor, "member_kind", None))
+
+
 def can_view_course(actor: Member | None, course: Course) -> bool:
-    return course.status == CourseStatus.PUBLISHED or is_admin(actor)
+    return (course.status == CourseStatus.PUBLISHED or is_admin(actor)) and open_to(actor, course)
 
 
 # Study length of a whole course, in minutes: short fits a lunch break, long needs several.
@@ -45,7 +57,7 @@ def catalog(actor: Member | None, *, category: str | None = None, text: str | No
     if text:
         like = f"%{text.strip()}%"
         query = query.where(or_(Course.title.like(like), Course.summary.like(like)))
-    courses = list(db.session.scalars(query))
+    courses = [c for c in db.session.scalars(query) if open_to(actor, c)]
     if length in LENGTHS:
         low, high = LENGTHS[length]
         courses = [c for c in courses if low <= course_minutes(c) < high]

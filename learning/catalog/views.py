@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from learning.catalog import bp, queries
 from learning.catalog.storage import course_store
+from learning.reflections.queries import has_completed
 from learning.study.queries import course_state, progress_by_lesson
 
 
@@ -57,7 +58,8 @@ def course(slug: str):
     course = _course_or_404(slug)
     progress = progress_by_lesson(current_user, [lesson.id for lesson in course.lessons])
     return render_template("catalog/course.html", course=course, progress=progress,
-                           state=course_state(current_user, course))
+                           state=course_state(current_user, course),
+                           can_reflect=has_completed(current_user, course))
 
 
 @bp.route("/courses/<slug>/lessons/<lesson_slug>")

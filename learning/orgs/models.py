@@ -29,8 +29,17 @@ class Role(StrEnum):
 
 
 class MemberKind(StrEnum):
+    """Learner kinds: Party members (full, probationary) and the workers the academy also trains."""
+
     FULL = "full"  # 正式党员
     PROBATIONARY = "probationary"  # 预备党员
+    CANDIDATE = "candidate"  # 发展对象
+    ACTIVIST = "activist"  # 入党积极分子
+    MASSES = "masses"  # 群众
+
+
+PARTY_KINDS = (MemberKind.FULL, MemberKind.PROBATIONARY)
+NON_MEMBER_KINDS = (MemberKind.CANDIDATE, MemberKind.ACTIVIST, MemberKind.MASSES)
 
 
 class Organization(db.Model):

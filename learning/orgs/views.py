@@ -12,7 +12,9 @@ from learning.orgs.forms import (ConfirmForm, GrantForm, MoveForm, OrgCreateForm
                                  org_choices)
 from learning.orgs.models import Member, Organization, RoleGrant, Transfer
 from learning.orgs.queries import MANAGING_ROLES
+from learning.orgs import kinds as _kinds  # noqa: F401  (registers kind_label for templates)
 from learning.orgs.roster import roster_rows
+from learning.reflections.queries import featured_for
 from learning.timeutil import local_today
 
 
@@ -59,7 +61,8 @@ def detail(code: str):
     rows = roster_rows(org, year)
     children = list(db.session.scalars(queries.children_of(org)))
     return render_template("orgs/detail.html", org=org, year=year, rows=rows, children=children,
-                           meeting=sum(1 for r in rows if r.hours >= r.target),
+                           meeting=sum(1 for r in rows if r.meeting_target),
+                           party=sum(1 for r in rows if r.target is not None), featured=featured_for(org),
                            year_hours=queries.subtree_year_hours(org, year),
                            can_manage=queries.can_manage_org(current_user, org))
 

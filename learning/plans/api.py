@@ -36,7 +36,8 @@ _PLAN = spec.schema("Plan", {
     "required": ["year", "hours_done", "target", "model", "rules", "items"],
     "properties": {
         "year": {"type": "integer"},
-        "hours_done": {"type": "number"}, "target": {"type": "number"},
+        "hours_done": {"type": "number"}, "target": {"type": "number", "nullable": True,
+                                                           "description": "null: no annual target (not a Party member)"},
         "model": {"type": "string", "nullable": True, "description": "model version the plan came from"},
         "rules": {"type": "boolean", "description": "true while no model exists: transparent rules were used"},
         "note": {"type": "string", "nullable": True},

@@ -40,7 +40,7 @@ class PlanView:
     model: str | None  # model file name; None when the transparent rules were used
     year: int
     hours_done: float
-    target: float
+    target: float | None  # None: a learner kind without an annual target
 
     @property
     def rules(self) -> bool:
@@ -57,7 +57,7 @@ class _Inputs:
     basis: str
 
 
-def _inputs(member: Member, today: date, hours_done: float, target: float) -> _Inputs:
+def _inputs(member: Member, today: date, hours_done: float, target: float | None) -> _Inputs:
     history, started = queries.history(member), queries.started(member)
     dismissed, required = queries.dismissed(member), queries.requirements(member)
     newest = newest_model_path()
@@ -65,13 +65,13 @@ def _inputs(member: Member, today: date, hours_done: float, target: float) -> _I
     facts = {"year": today.year, "week": week_of(today), "history": history, "started": started,
              "dismissed": dismissed, "required": [(r.course_id, r.due_on.isoformat()) for r in required],
              "model": model, "catalogue": queries.catalogue_stamp(), "hours": round(hours_done, 2),
-             "target": target, "org": member.home_org_id, "occupation": member.occupation,
+             "target": target, "org": member.home_org_id, "occupation": member.occupation, "kind": member.member_kind,
              "birth_year": member.birth_year}
     basis = hashlib.sha256(json.dumps(facts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return _Inputs(history, started, dismissed, required, model, basis)
 
 
-def current_plan(member: Member, *, today: date, hours_done: float, target: float,
+def current_plan(member: Member, *, today: date, hours_done: float, target: float | None,
                  session: Session | None = None) -> PlanView:
     """The member's plan. A changed plan is stored in ``session`` (flushed, committed by the
     caller) when given — a request that writes anyway, such as a dismissal — and otherwise in a
@@ -92,8 +92,8 @@ def current_plan(member: Member, *, today: date, hours_done: float, target: floa
 
 
 def _build(member: Member, inputs: _Inputs, stored: LearningPlan | None, today: date,
-           hours_done: float, target: float) -> tuple[list[PlanItem], dict[str, Course], str | None]:
-    courses = queries.published_courses()
+           hours_done: float, target: float | None) -> tuple[list[PlanItem], dict[str, Course], str | None]:
+    courses = queries.courses_open_to(member)
     by_slug = {c.slug: c for c in courses}
     catalogue = PlanCatalogue(CourseInfo(course_id=c.slug, title=c.title, hours=c.hours, category=c.category)
                               for c in courses)
@@ -107,7 +107,9 @@ def _build(member: Member, inputs: _Inputs, stored: LearningPlan | None, today: 
     else:
         model, candidates = None, queries.rule_candidates(member, courses)
     previous = _stored_items(stored) if stored is not None and stored.year == today.year else []
-    items = build_plan(candidates, catalogue, hours_gap=target - hours_done, today=today,
+    # Without a target there is no gap to fill: the plan still offers a few recommendations.
+    gap = (target if target is not None else 0.0) - hours_done
+    items = build_plan(candidates, catalogue, hours_gap=gap, today=today,
                        required=inputs.required, completed=inputs.history, started=inputs.started,
                        dismissed=inputs.dismissed, previous=previous)
     return [item for item in items if item.course_id in by_slug], by_slug, model
@@ -123,7 +125,7 @@ def _stored_items(plan: LearningPlan) -> list[PlanItem]:
     return items
 
 
-def _view(plan: LearningPlan, today: date, hours_done: float, target: float) -> PlanView:
+def _view(plan: LearningPlan, today: date, hours_done: float, target: float | None) -> PlanView:
     published = {row.course.slug: row.course for row in plan.items if row.course.status == CourseStatus.PUBLISHED}
     items = [(item, published[item.course_id]) for item in _stored_items(plan) if item.course_id in published]
     return PlanView(items=items, model=plan.model_version, year=today.year, hours_done=hours_done, target=target)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from learning.assignments.models import Assignment
 from learning.assignments.queries import active_for_member
 from learning.catalog.models import Course, CourseStatus, Lesson
-from learning.catalog.queries import can_view_course, course_by_slug
+from learning.catalog.queries import can_view_course, course_by_slug, open_to_kind
 from learning.extensions import db
 from learning.orgs.models import Member
 from learning.plans.models import Dismissal, LearningPlan, PlannedCourse
@@ -62,14 +62,22 @@ def requirements(member: Member) -> list[Requirement]:
 
 
 def catalogue_stamp() -> str:
-    """Changes when a course is published, re-published or withdrawn."""
+    """Changes when a course is published, re-published or withdrawn, or its allowed learner
+    kinds change."""
     count, latest = db.session.execute(
         select(func.count(), func.max(Course.published_at)).where(Course.status == CourseStatus.PUBLISHED)).one()
-    return f"{count}:{latest}"
+    limited = sorted((slug, sorted(kinds)) for slug, kinds in db.session.execute(
+        select(Course.slug, Course.allowed_kinds).where(Course.status == CourseStatus.PUBLISHED)) if kinds)
+    return f"{count}:{latest}:{limited}"
 
 
 def published_courses() -> list[Course]:
     return list(db.session.scalars(select(Course).where(Course.status == CourseStatus.PUBLISHED)))
+
+
+def courses_open_to(member: Member) -> list[Course]:
+    """The published courses the member's learner kind may take: the plan's candidates."""
+    return [c for c in published_courses() if open_to_kind(c, member.member_kind)]
 
 
 def stored_plan(member: Member) -> LearningPlan | None:

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from learning.auth.operations import PHONE_RE, normalize_phone
 from learning.extensions import db
-from learning.orgs.models import Member, MemberKind, Organization, OrgKind
+from learning.orgs.kinds import kind_label
+from learning.orgs.models import NON_MEMBER_KINDS, Member, MemberKind, Organization, OrgKind
 from learning.orgs.roster import mask
 from learning.roster.parse import BadDate, RawRow, normalize_text, parse_date
 
@@ -21,8 +22,11 @@ MIN_AGE = 18
 OLDEST_BIRTH_YEAR = 1915
 
 _KINDS = {
-    MemberKind.FULL: ("正式", "正式党员", "正", "full", "fullmember", "f", "regular"),
-    MemberKind.PROBATIONARY: ("预备", "预备党员", "预", "probationary", "probationarymember", "p", "probation"),
+    MemberKind.FULL: ("正式", "正式党员", "正", "中共党员", "full", "fullmember", "f", "regular"),
+    MemberKind.PROBATIONARY: ("预备", "预备党员", "预", "中共预备党员", "probationary", "probationarymember", "p", "probation"),
+    MemberKind.CANDIDATE: ("发展对象", "发展", "入党发展对象", "candidate"),
+    MemberKind.ACTIVIST: ("积极分子", "入党积极分子", "积极", "activist"),
+    MemberKind.MASSES: ("群众", "普通群众", "非党员", "masses", "mass", "nonmember", "non-member", "none"),
 }
 _KIND_LOOKUP = {spelling: kind for kind, spellings in _KINDS.items() for spelling in spellings}
 
@@ -139,7 +143,9 @@ def _row(raw: RawRow, phone: str, org: Organization, branches: dict[str, Organiz
     raw_kind = normalize_text(v.get("kind"))
     member_kind = parse_kind(raw_kind)
     if raw_kind and member_kind is None:
-        errors.append(_("党员类别“%(value)s”无法识别（应为正式或预备）。", value=raw_kind[:20]))
+        errors.append(_("党员类别“%(value)s”无法识别（应为正式党员、预备党员、发展对象、入党积极分子或群众）。", value=raw_kind[:20]))
+    if member_kind in NON_MEMBER_KINDS and joined is not None:
+        errors.append(_("%(kind)s不是党员，不应填写入党日期。", kind=kind_label(member_kind)))
     if member_kind == MemberKind.PROBATIONARY and joined is not None and (today - joined).days > 3 * 366:
         errors.append(_("预备党员的入党日期 %(day)s 已超过预备期。", day=joined.isoformat()))
 

@@ -12,8 +12,10 @@ from learning.stats.queries import Period, child_rows, summary
 from learning.timeutil import local_today
 
 _FIGURES = {
-    "members": {"type": "integer", "description": "active members whose current home branch is in the subtree"},
-    "members_meeting_target": {"type": "integer", "description": "of them, those at or above their annual 学时 target"},
+    "members": {"type": "integer", "description": "active learners whose current home branch is in the subtree"},
+    "members_with_target": {"type": "integer",
+                            "description": "of them, the Party members, who carry an annual 学时 target"},
+    "members_meeting_target": {"type": "integer", "description": "of those, the ones at or above their target"},
     "hours": {"type": "number", "description": "学时 credited in the subtree during the year (online and confirmed)"},
     "completions": {"type": "integer", "description": "course completions credited in the subtree during the year"},
 }
@@ -38,9 +40,11 @@ def org_stats(code: str):
         abort(400)
     s = summary(org, period)
     return jsonify({
-        "org": _org(org), "year": period.year, "members": s.members, "members_meeting_target": s.meeting_target,
+        "org": _org(org), "year": period.year, "members": s.members, "members_with_target": s.with_target,
+        "members_meeting_target": s.meeting_target,
         "hours": s.hours, "completions": s.completions,
-        "children": [{"org": _org(c.org), "members": c.members, "members_meeting_target": c.meeting_target,
+        "children": [{"org": _org(c.org), "members": c.members,
+                      "members_with_target": c.with_target, "members_meeting_target": c.meeting_target,
                       "hours": c.hours, "completions": c.completions} for c in child_rows(org, period)],
     })
 

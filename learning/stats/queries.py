@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import g, has_app_context
-from sqlalchemy import (Float, Select, and_, case, cast, exists, func, union_all, literal, or_, select)
+from sqlalchemy import (Float, Select, and_, case, cast, exists, func, union_all, literal, null, or_, select)
 from sqlalchemy.orm import aliased
 
 from learning.assignments.models import Assignment
@@ -23,10 +23,10 @@ from learning.assignments.queries import ancestor_paths
 from learning.catalog.models import Course
 from learning.extensions import db
 from learning.meetings.models import OfflineAttendance, OfflineSession
-from learning.orgs.models import Member, Organization, RoleGrant
+from learning.orgs.models import Member, MemberKind, Organization, RoleGrant
 from learning.orgs.queries import MANAGING_ROLES, subtree_condition
 from learning.study.models import CourseCompletion, MemberYear
-from learning.study.targets import target_hours
+from learning.study.targets import target_hours, target_kinds
 from learning.timeutil import academy_zone, utcnow
 
 ACTIVE_DAYS = 30
@@ -89,24 +89,33 @@ def _targets(year: int) -> tuple[float, float]:
     return cache[year]
 
 
-def member_hours(org: Organization, year: int) -> Select:
-    """One row per active member whose current home branch lies in org's subtree: year-to-date
-    hours, points, last activity and their annual target (secretaries carry the higher one)."""
-    t_member, t_secretary = _targets(year)
+def target_case(member, t_member: float, t_secretary: float):
+    """A member's annual target in SQL: NULL for learner kinds without one (they are never
+    counted as meeting or missing it), the higher one for secretaries."""
     secretaries = select(RoleGrant.member_id).where(RoleGrant.role.in_(MANAGING_ROLES))
-    return (
+    return case((member.member_kind.not_in(target_kinds()), null()),
+                (member.id.in_(secretaries), literal(t_secretary, Float)), else_=literal(t_member, Float))
+
+
+def member_hours(org: Organization, year: int, *, kind: str | None = None) -> Select:
+    """One row per active learner whose current home branch lies in org's subtree: year-to-date
+    hours, points, last activity, learner kind and their annual target (secretaries carry the
+    higher one; learners who are not Party members none); `kind` keeps one learner kind."""
+    t_member, t_secretary = _targets(year)
+    query = (
         select(Member.id.label("member_id"), Member.name, Member.phone, Member.occupation,
                Member.birth_year, Organization.name.label("branch"),
                func.coalesce(MemberYear.hours, 0.0).label("hours"),
                func.coalesce(MemberYear.points, 0).label("points"),
                func.coalesce(MemberYear.courses_done, 0).label("courses_done"),
                MemberYear.last_active_at,
-               case((Member.id.in_(secretaries), literal(t_secretary, Float)),
-                    else_=literal(t_member, Float)).label("target"))
+               Member.member_kind,
+               target_case(Member, t_member, t_secretary).label("target"))
         .join(Organization, Member.home_org_id == Organization.id)
         .outerjoin(MemberYear, and_(MemberYear.member_id == Member.id, MemberYear.year == year))
         .where(subtree_condition(Organization.path, org.path), Member.active.is_(True))
     )
+    return query.where(Member.member_kind == kind) if kind else query
 
 
 @dataclass(frozen=True)
@@ -135,9 +144,10 @@ def credit_totals(org: Organization, period: Period) -> Credits:
 
 @dataclass(frozen=True)
 class Summary:
-    members: int
+    members: int  # every active learner (Party members and others)
     active: int
     meeting_target: int
+    with_target: int  # learners who carry an annual target (Party members): the rate's base
     average_hours: float
     median_hours: float
     hours: float  # credits earned in the subtree during the period (online + confirmed)
@@ -146,16 +156,21 @@ class Summary:
 
     @property
     def meeting_rate(self) -> float:
-        return self.meeting_target / self.members if self.members else 0.0
+        return self.meeting_target / self.with_target if self.with_target else 0.0
+
+    @property
+    def behind(self) -> int:
+        return self.with_target - self.meeting_target
 
 
 def summary(org: Organization, period: Period, *, today: date | None = None) -> Summary:
     m = member_hours(org, period.year).subquery()
-    count, meeting, average = db.session.execute(
+    count, meeting, with_target, average = db.session.execute(
         select(func.count(), func.coalesce(func.sum(case((m.c.hours >= m.c.target, 1), else_=0)), 0),
-               func.coalesce(func.avg(m.c.hours), 0.0))).one()
+               func.count(m.c.target), func.coalesce(func.avg(m.c.hours), 0.0))).one()
     credits = credit_totals(org, period)
     return Summary(members=count, active=active_members(org, today=today), meeting_target=int(meeting),
+                   with_target=int(with_target),
                    average_hours=round(float(average), 2), median_hours=median_hours(org, period.year, count),
                    hours=credits.hours, completions=credits.completions, offline=credits.offline)
 
@@ -185,11 +200,11 @@ def active_members(org: Organization, *, today: date | None = None) -> int:
 
 # --- member lists -----------------------------------------------------------------------------------
 
-def member_rows(org: Organization, year: int, *, behind_only: bool = False,
+def member_rows(org: Organization, year: int, *, behind_only: bool = False, kind: str | None = None,
                 limit: int | None = None, offset: int = 0) -> list:
     """Members with their year-to-date hours; behind_only keeps those under target, fewest
-    hours first (the people to remind)."""
-    m = member_hours(org, year).subquery()
+    hours first (the people to remind); `kind` keeps one learner kind."""
+    m = member_hours(org, year, kind=kind).subquery()
     query = select(m)
     if behind_only:
         query = query.where(m.c.hours < m.c.target).order_by(m.c.hours, m.c.last_active_at.nulls_first(), m.c.member_id)
@@ -200,20 +215,33 @@ def member_rows(org: Organization, year: int, *, behind_only: bool = False,
     return list(db.session.execute(query).all())
 
 
+def kind_totals(org: Organization, year: int, kind: str) -> tuple[int, float]:
+    """(learners, their year-to-date hours) of one learner kind: the filtered list's total."""
+    m = member_hours(org, year, kind=kind).subquery()
+    count, hours = db.session.execute(select(func.count(), func.coalesce(func.sum(m.c.hours), 0.0))).one()
+    return count, float(hours)
+
+
 def behind_count(org: Organization, year: int) -> int:
+    """Learners under their target (those without one are never behind)."""
     m = member_hours(org, year).subquery()
     return db.session.scalar(select(func.count()).where(m.c.hours < m.c.target))
 
 
-def points_ranking(org: Organization, period: Period, limit: int = 20) -> list:
-    """积分晾晒: the members of the subtree with the most points.
+def points_ranking(org: Organization, period: Period, limit: int | None = 20,
+                   kinds: tuple[str, ...] | None = None) -> list:
+    """积分晾晒: the members of the subtree with the most points; `kinds` keeps some learner
+    kinds (the non-members a secretary may propose as activists).
 
     The one place the ranking reads points: today MemberYear.points for the year; a points
     ledger can replace the source here (summing its entries in period.month_to) alone."""
     m = member_hours(org, period.year).subquery()
-    return list(db.session.execute(
-        select(m.c.member_id, m.c.name, m.c.phone, m.c.branch, m.c.points)
-        .where(m.c.points > 0).order_by(m.c.points.desc(), m.c.member_id).limit(limit)).all())
+    query = (select(m.c.member_id, m.c.name, m.c.phone, m.c.branch, m.c.occupation, m.c.member_kind,
+                    m.c.hours, m.c.points)
+             .where(m.c.points > 0).order_by(m.c.points.desc(), m.c.member_id).limit(limit))
+    if kinds is not None:
+        query = query.where(m.c.member_kind.in_(kinds))
+    return list(db.session.execute(query).all())
 
 
 # --- breakdowns ----------------------------------------------------------------------------------------
@@ -221,12 +249,21 @@ def points_ranking(org: Organization, period: Period, limit: int = 20) -> list:
 def _group_stats(m, key) -> Select:
     return select(key.label("key"), func.count().label("members"),
                   func.sum(case((m.c.hours >= m.c.target, 1), else_=0)).label("meeting"),
+                  func.count(m.c.target).label("with_target"),
                   func.avg(m.c.hours).label("average")).group_by(key).order_by(func.count().desc(), key)
 
 
 def by_occupation(org: Organization, year: int) -> list:
     m = member_hours(org, year).subquery()
     return list(db.session.execute(_group_stats(m, m.c.occupation)).all())
+
+
+def by_kind(org: Organization, year: int) -> list:
+    """Figures per learner kind, in the kinds' order (Party members first)."""
+    m = member_hours(org, year).subquery()
+    rows = {r.key: r for r in db.session.execute(_group_stats(m, m.c.member_kind)).all()}
+    return [rows[kind] for kind in MemberKind if kind in rows] + \
+        [row for key, row in rows.items() if key not in set(MemberKind)]
 
 
 def age_band(birth_year_column, year: int):
@@ -369,12 +406,13 @@ class ChildRow:
     org: Organization
     members: int
     meeting_target: int
+    with_target: int
     hours: float
     completions: int
 
     @property
     def rate(self) -> float:
-        return self.meeting_target / self.members if self.members else 0.0
+        return self.meeting_target / self.with_target if self.with_target else 0.0
 
 
 def _child_range(child, path_column):
@@ -393,11 +431,10 @@ def child_rows(org: Organization, period: Period) -> list[ChildRow]:
     if not children:
         return []
     t_member, t_secretary = _targets(period.year)
-    secretaries = select(RoleGrant.member_id).where(RoleGrant.role.in_(MANAGING_ROLES))
     hours = func.coalesce(MemberYear.hours, 0.0)
-    target = case((Member.id.in_(secretaries), literal(t_secretary, Float)), else_=literal(t_member, Float))
-    people = {cid: (n, int(meeting or 0)) for cid, n, meeting in db.session.execute(
-        select(child.id, func.count(Member.id), func.sum(case((hours >= target, 1), else_=0)))
+    target = target_case(Member, t_member, t_secretary)
+    people = {cid: (n, int(meeting or 0), with_target) for cid, n, meeting, with_target in db.session.execute(
+        select(child.id, func.count(Member.id), func.sum(case((hours >= target, 1), else_=0)), func.count(target))
         .join(home, _child_range(child, home.path))
         .join(Member, and_(Member.home_org_id == home.id, Member.active.is_(True)))
         .outerjoin(MemberYear, and_(MemberYear.member_id == Member.id, MemberYear.year == period.year))
@@ -423,6 +460,6 @@ def child_rows(org: Organization, period: Period) -> list[ChildRow]:
             .group_by(child.id)):
         before = earned.get(cid, (0.0, 0))
         earned[cid] = (before[0] + float(h or 0.0), before[1])
-    rows = [ChildRow(c, *people.get(c.id, (0, 0)), round(earned.get(c.id, (0.0, 0))[0], 2),
+    rows = [ChildRow(c, *people.get(c.id, (0, 0, 0)), round(earned.get(c.id, (0.0, 0))[0], 2),
                      earned.get(c.id, (0.0, 0))[1]) for c in children]
     return sorted(rows, key=lambda r: (-r.rate, r.org.code))

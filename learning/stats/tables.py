@@ -11,7 +11,8 @@ from typing import Any, Callable
 from flask_babel import lazy_gettext as _l
 from learning.extensions import db
 from learning.meetings.queries import KINDS, sessions_in
-from learning.orgs.models import Organization
+from learning.orgs.kinds import kind_label
+from learning.orgs.models import NON_MEMBER_KINDS, Organization
 from learning.orgs.roster import mask
 from learning.stats import queries as q
 from learning.timeutil import to_local
@@ -44,6 +45,7 @@ class Table:
     count: int = 0  # rows in the whole table (the screen may show one page)
     page: int | None = None
     sortable: bool = False
+    query: dict[str, str] = field(default_factory=dict)  # filters its links (pages, exports) carry
 
     @property
     def pages(self) -> int:
@@ -57,6 +59,7 @@ class Context:
     today: date
     page: int | None = None  # None: every row (exports)
     summary: q.Summary | None = field(default=None, compare=False)
+    kind: str | None = None  # the member list's learner-kind filter
 
     def stats(self) -> q.Summary:
         return self.summary or q.summary(self.org, self.period, today=self.today)
@@ -78,7 +81,8 @@ def _page(ctx: Context) -> tuple[int | None, int]:
 
 def summary_table(ctx: Context) -> Table:
     s = ctx.stats()
-    rows = [(_l("党员"), s.members), (_l("近30天学习人数"), s.active), (_l("达到年度学时目标"), s.meeting_target),
+    rows = [(_l("学员"), s.members), (_l("党员（计年度学时目标）"), s.with_target), (_l("近30天学习人数"), s.active),
+            (_l("达到年度学时目标"), s.meeting_target),
             (_l("达标率"), f"{s.meeting_rate:.1%}"), (_l("人均学时"), s.average_hours),
             (_l("学时中位数"), s.median_hours), (_l("期间获得学时"), s.hours),
             (_l("期间完成课程"), s.completions), (_l("期间线下学习人次"), s.offline)]
@@ -88,34 +92,43 @@ def summary_table(ctx: Context) -> Table:
 
 def children_table(ctx: Context) -> Table:
     rows = q.child_rows(ctx.org, ctx.period)
-    columns = [Column("org", _l("组织")), Column("members", _l("党员"), "int"),
+    columns = [Column("org", _l("组织")), Column("members", _l("学员"), "int"), Column("party", _l("党员"), "int"),
                Column("meeting", _l("达标人数"), "int"), Column("rate", _l("达标率"), "pct"),
                Column("hours", _l("期间学时"), "hours"), Column("completions", _l("完成课程"), "int")]
     members, meeting = sum(r.members for r in rows), sum(r.meeting_target for r in rows)
-    total = [str(_l("合计")), members, meeting, _pct(meeting, members),
+    party = sum(r.with_target for r in rows)
+    total = [str(_l("合计")), members, party, meeting, _pct(meeting, party),
              round(sum(r.hours for r in rows), 2), sum(r.completions for r in rows)]
     return Table("children", _l("下级组织"), columns,
-                 [Row([r.org.name, r.members, r.meeting_target, round(r.rate, 4), r.hours, r.completions],
+                 [Row([r.org.name, r.members, r.with_target, r.meeting_target, round(r.rate, 4), r.hours,
+                       r.completions],
                       org_code=r.org.code) for r in rows],
                  total=total if rows else None, count=len(rows), sortable=True)
 
 
 _MEMBER_COLUMNS = [Column("name", _l("姓名")), Column("phone", _l("手机号")), Column("branch", _l("支部")),
-                   Column("occupation", _l("职业")), Column("hours", _l("学时"), "hours"),
+                   Column("kind", _l("类别")), Column("occupation", _l("职业")), Column("hours", _l("学时"), "hours"),
                    Column("target", _l("目标"), "hours")]
 
 
 def members_table(ctx: Context) -> Table:
     limit, offset = _page(ctx)
-    rows = q.member_rows(ctx.org, ctx.period.year, limit=limit, offset=offset)
-    s = ctx.stats()
+    rows = q.member_rows(ctx.org, ctx.period.year, kind=ctx.kind, limit=limit, offset=offset)
     columns = _MEMBER_COLUMNS + [Column("courses", _l("完成课程"), "int"), Column("points", _l("积分"), "int"),
                                  Column("last_active", _l("最近学习"), "moment")]
-    return Table("members", _l("党员学时（%(y)s 年累计）", y=ctx.period.year), columns,
-                 [Row([r.name, mask(r.phone), r.branch, r.occupation, round(r.hours, 2), r.target, r.courses_done,
-                       r.points, _moment(r.last_active_at)], member_id=r.member_id) for r in rows],
-                 total=[str(_l("合计")), "", "", "", round(s.average_hours * s.members, 2), "", "", "", ""],
-                 personal=True, count=s.members, page=ctx.page)
+    if ctx.kind:
+        count, total_hours = q.kind_totals(ctx.org, ctx.period.year, ctx.kind)
+        title = _l("%(kind)s学时（%(y)s 年累计）", kind=kind_label(ctx.kind), y=ctx.period.year)
+    else:
+        s = ctx.stats()
+        count, total_hours = s.members, s.average_hours * s.members
+        title = _l("学员学时（%(y)s 年累计）", y=ctx.period.year)
+    return Table("members", title, columns,
+                 [Row([r.name, mask(r.phone), r.branch, kind_label(r.member_kind), r.occupation, round(r.hours, 2),
+                       r.target, r.courses_done, r.points, _moment(r.last_active_at)], member_id=r.member_id)
+                  for r in rows],
+                 total=[str(_l("合计")), "", "", "", "", round(total_hours, 2), "", "", "", ""],
+                 personal=True, count=count, page=ctx.page, query={"kind": ctx.kind} if ctx.kind else {})
 
 
 def behind_table(ctx: Context) -> Table:
@@ -124,10 +137,10 @@ def behind_table(ctx: Context) -> Table:
     s = ctx.stats()
     columns = _MEMBER_COLUMNS + [Column("gap", _l("差额"), "hours"), Column("last_active", _l("最近学习"), "moment")]
     return Table("behind", _l("未达标党员（需提醒）"), columns,
-                 [Row([r.name, mask(r.phone), r.branch, r.occupation, round(r.hours, 2), r.target,
-                       round(r.target - r.hours, 2), _moment(r.last_active_at)], member_id=r.member_id)
+                 [Row([r.name, mask(r.phone), r.branch, kind_label(r.member_kind), r.occupation, round(r.hours, 2),
+                       r.target, round(r.target - r.hours, 2), _moment(r.last_active_at)], member_id=r.member_id)
                   for r in rows],
-                 personal=True, count=s.members - s.meeting_target, page=ctx.page)
+                 personal=True, count=s.behind, page=ctx.page)
 
 
 def courses_table(ctx: Context) -> Table:
@@ -163,11 +176,21 @@ def overdue_table(ctx: Context) -> Table:
 
 
 def _breakdown(name: str, title, key_label, rows) -> Table:
-    columns = [Column("key", key_label), Column("members", _l("党员"), "int"), Column("meeting", _l("达标人数"), "int"),
-               Column("rate", _l("达标率"), "pct"), Column("average", _l("人均学时"), "hours")]
+    """Rates are over the learners who carry a target (Party members); others have none."""
+    columns = [Column("key", key_label), Column("members", _l("学员"), "int"), Column("party", _l("党员"), "int"),
+               Column("meeting", _l("达标人数"), "int"), Column("rate", _l("达标率"), "pct"),
+               Column("average", _l("人均学时"), "hours")]
     return Table(name, title, columns,
-                 [Row([str(r.key), r.members, int(r.meeting or 0), _pct(int(r.meeting or 0), r.members),
-                       round(float(r.average or 0), 2)]) for r in rows], count=len(rows))
+                 [Row([str(r.key), r.members, r.with_target, int(r.meeting or 0),
+                       _pct(int(r.meeting or 0), r.with_target), round(float(r.average or 0), 2)]) for r in rows],
+                 count=len(rows))
+
+
+def kinds_table(ctx: Context) -> Table:
+    table = _breakdown("kinds", _l("按学员类别"), _l("类别"), q.by_kind(ctx.org, ctx.period.year))
+    for row in table.rows:
+        row.values[0] = kind_label(row.values[0])
+    return table
 
 
 def occupations_table(ctx: Context) -> Table:
@@ -192,6 +215,19 @@ def ranking_table(ctx: Context) -> Table:
                Column("branch", _l("支部")), Column("points", _l("积分"), "int")]
     return Table("ranking", _l("积分晾晒"), columns,
                  [Row([i, r.name, mask(r.phone), r.branch, r.points], member_id=r.member_id)
+                  for i, r in enumerate(rows, start=1)], personal=True, count=len(rows))
+
+
+def prospects_table(ctx: Context) -> Table:
+    """Non-members of the subtree by points this year: whom a secretary may propose as
+    入党积极分子 (and activists or candidates, to follow their progress)."""
+    rows = q.points_ranking(ctx.org, ctx.period, limit=None, kinds=NON_MEMBER_KINDS)
+    columns = [Column("rank", _l("名次"), "int"), Column("name", _l("姓名")), Column("phone", _l("手机号")),
+               Column("branch", _l("支部")), Column("kind", _l("类别")), Column("occupation", _l("职业")),
+               Column("hours", _l("学时"), "hours"), Column("points", _l("积分"), "int")]
+    return Table("prospects", _l("非党员学员积分排行"), columns,
+                 [Row([i, r.name, mask(r.phone), r.branch, kind_label(r.member_kind), r.occupation,
+                       round(r.hours, 2), r.points], member_id=r.member_id)
                   for i, r in enumerate(rows, start=1)], personal=True, count=len(rows))
 
 
@@ -220,7 +256,7 @@ def offline_table(ctx: Context) -> Table:
 BUILDERS: dict[str, Callable[[Context], Table]] = {
     "summary": summary_table, "children": children_table, "behind": behind_table, "members": members_table,
     "courses": courses_table, "assignments": assignments_table, "overdue": overdue_table,
-    "occupations": occupations_table, "ages": ages_table, "ranking": ranking_table, "trend": trend_table,
+    "occupations": occupations_table, "ages": ages_table, "kinds": kinds_table, "ranking": ranking_table, "prospects": prospects_table, "trend": trend_table,
     "offline": offline_table,
 }
 

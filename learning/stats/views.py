@@ -9,8 +9,10 @@ from werkzeug.wrappers import Response
 
 from learning.extensions import db
 from learning.netutil import client_address
+from learning.orgs.kinds import KINDS
 from learning.orgs.models import Member
 from learning.orgs.queries import can_view_member, is_manager
+from learning.reflections.queries import pending_by_branch
 from learning.stats import bp, exports, member as record
 from learning.stats.access import visible_org_or_abort
 from learning.stats.queries import Period, summary
@@ -21,7 +23,7 @@ from learning.orgs.roster import mask
 from learning.timeutil import local_today, to_local
 
 PAGED = ("behind", "members")
-DASHBOARD = ("children", "behind", "assignments", "overdue", "courses", "occupations", "ages", "ranking",
+DASHBOARD = ("children", "behind", "assignments", "overdue", "courses", "kinds", "occupations", "ages", "ranking",
              "offline", "members")
 
 
@@ -40,6 +42,14 @@ def period_from_request() -> Period:
         abort(400)
 
 
+def kind_from_request() -> str | None:
+    """?kind= filters the member list by learner kind; an unknown kind is a 400."""
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in KINDS:
+        abort(400)
+    return kind
+
+
 def _page(name: str) -> int:
     try:
         page = int(request.args.get(f"page_{name}") or 1)
@@ -52,9 +62,10 @@ def _page(name: str) -> int:
 @login_required
 def dashboard(code: str):
     org = visible_org_or_abort(code)
-    period, today = period_from_request(), local_today()
+    period, today, kind = period_from_request(), local_today(), kind_from_request()
     stats = summary(org, period, today=today)
-    tables = {name: build(name, Context(org, period, today, _page(name) if name in PAGED else None, stats))
+    tables = {name: build(name, Context(org, period, today, _page(name) if name in PAGED else None, stats,
+                                        kind=kind if name == "members" else None))
               for name in DASHBOARD}
     trend = build("trend", Context(org, period, today, None, stats))
     chart = {"labels": [r.values[0] for r in trend.rows], "hours": [r.values[1] for r in trend.rows],
@@ -63,7 +74,19 @@ def dashboard(code: str):
     return render_template("stats/dashboard.html", org=org, period=period, stats=stats, tables=tables,
                            trend=trend, chart=chart_json(chart), today=today,
                            years=range(today.year, today.year - 4, -1), manager=is_manager(current_user),
-                           period_label=exports.period_label(period))
+                           period_label=exports.period_label(period), kinds=KINDS, kind=kind,
+                           pending_reflections=pending_by_branch(org))
+
+
+@bp.route("/orgs/<code>/prospects")
+@login_required
+def prospects(code: str):
+    """积分 ranking of the subtree's learners who are not Party members; exported (audited)
+    through the dashboard export as table=prospects."""
+    org = visible_org_or_abort(code)
+    period = Period(period_from_request().year)
+    table = build("prospects", Context(org, period, local_today()))
+    return render_template("stats/prospects.html", org=org, period=period, ranking=table)
 
 
 @bp.route("/orgs/<code>/dashboard/export")
@@ -74,7 +97,8 @@ def export(code: str):
     if name not in BUILDERS or fmt not in exports.FORMATS:
         abort(400)
     period = period_from_request()
-    table = build(name, Context(org, period, local_today()))
+    kind = kind_from_request() if name == "members" else None
+    table = build(name, Context(org, period, local_today(), kind=kind))
     data, filename = exports.render(table, org, period, fmt, actor=current_user, address=client_address())
     return Response(data, mimetype=exports.FORMATS[fmt],
                     headers={"Content-Disposition": _disposition(filename), "Cache-Control": "no-store"})

@@ -9,6 +9,7 @@ from learning.api.jsonio import parse_datetime, utc_iso
 from learning.audit.operations import mask_phone
 from learning.extensions import db
 from learning.study import queries
+from learning.orgs.kinds import KINDS
 from learning.study.targets import target_for
 from learning.timeutil import local_today
 
@@ -20,10 +21,13 @@ ME = spec.schema("Me", spec.obj({
     "phone": {"type": "string", "description": "Masked, e.g. 138****1234"},
     "branch": spec.obj({"code": {"type": "string"}, "name": {"type": "string"}}),
     "occupation": {"type": "string"},
-    "member_kind": {"type": "string", "enum": ["full", "probationary"]},
+    "member_kind": {"type": "string", "enum": list(KINDS),
+                    "description": "Learner kind: full / probationary Party member, candidate (发展对象), "
+                                   "activist (入党积极分子) or masses (群众)"},
     "year": {"type": "integer", "description": "The current calendar year (academy time zone)"},
     "hours": {**HOURS, "description": "学时 credited this year"},
-    "target": {**HOURS, "description": "This year's 学时 target for the member's role"},
+    "target": spec.nullable({**HOURS, "description": "This year's 学时 target for the member's role; "
+                                                     "null for learners who are not Party members"}),
     "points": {"type": "integer", "description": "积分 this year"},
     "courses_done": {"type": "integer", "minimum": 0},
     "streak_days": {"type": "integer", "minimum": 0,

@@ -23,6 +23,7 @@ COURSE_COMPLETE = "course_complete"
 QUIZ_PASS = "quiz_pass"
 QUIZ_FULL_MARKS = "quiz_full_marks"
 STREAK_7 = "streak_7"
+REFLECTION_APPROVED = "reflection_approved"  # a 学习心得 approved by the secretary
 
 # Fragmented time on a courier's day: early morning, lunch, evening.
 BONUS_PERIODS = [["06:00", "08:30"], ["12:00", "14:00"], ["20:00", "22:30"]]
@@ -46,6 +47,7 @@ DEFAULT_RULES = (
     RuleDefault(QUIZ_PASS, points=2, daily_cap=10),
     RuleDefault(QUIZ_FULL_MARKS, points=3, daily_cap=9),
     RuleDefault(STREAK_7, points=5, daily_cap=5),
+    RuleDefault(REFLECTION_APPROVED, points=5, daily_cap=10),
 )
 
 

@@ -1,4 +1,6 @@
-"""Annual 学时 targets: settings per year and role, not constants."""
+"""Annual 学时 targets: settings per year and role, not constants. The target applies to the
+learner kinds named by the TARGET_KINDS setting (Party members by default); other learners
+(入党积极分子, 发展对象, 群众) study without one."""
 from __future__ import annotations
 
 from flask import current_app
@@ -29,8 +31,17 @@ def target_hours(role: str, year: int) -> float:
     return stored if stored is not None else default_target(role)
 
 
-def target_for(member: Member, year: int) -> float:
-    return target_hours(target_role(member), year)
+def target_kinds() -> tuple[str, ...]:
+    return tuple(current_app.config["TARGET_KINDS"])
+
+
+def has_target(member: Member) -> bool:
+    return member.member_kind in target_kinds()
+
+
+def target_for(member: Member, year: int) -> float | None:
+    """The member's annual target, or None for a learner kind without one."""
+    return target_hours(target_role(member), year) if has_target(member) else None
 
 
 ROLES = ("member", "secretary")
