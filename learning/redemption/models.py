@@ -42,8 +42,8 @@ class StationOrg(db.Model):
 class StationItem(db.Model):
     __tablename__ = "station_item"
     # The database itself refuses negative stock, whatever the code above it does.
-    __table_args__ = (CheckConstraint("stock >= 0", name="ck_station_item_stock"),
-                      CheckConstraint("price > 0", name="ck_station_item_price"))
+    __table_args__ = (CheckConstraint("stock >= 0", name="stock"),
+                      CheckConstraint("price > 0", name="price"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
@@ -88,8 +88,8 @@ class Redemption(db.Model):
     __tablename__ = "redemption"
     __table_args__ = (
         # One code, one redemption: the last line of defence against two staff submitting at once.
-        UniqueConstraint("code_id", name="uq_redemption_code"),
-        CheckConstraint("points > 0", name="ck_redemption_points"),
+        UniqueConstraint("code_id"),
+        CheckConstraint("points > 0", name="points"),
         Index("ix_redemption_member_at", "member_id", "created_at"),
         Index("ix_redemption_station_at", "station_id", "created_at"),
     )
@@ -111,7 +111,7 @@ class Redemption(db.Model):
 
 class RedemptionLine(db.Model):
     __tablename__ = "redemption_line"
-    __table_args__ = (CheckConstraint("quantity > 0", name="ck_redemption_line_quantity"),)
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     redemption_id: Mapped[int] = mapped_column(ForeignKey("redemption.id"), index=True)
