@@ -189,6 +189,11 @@ def test_only_the_stations_staff_redeem(app, city, station, make_member):
         client, headers = staff_client(app, phone)
         response = client.post("/api/v1/redemptions", json=body(code, s, (raincoat, 1)), headers=headers)
         assert response.status_code == 403, phone
+    # Staff never serve their own code.
+    grant_points(station["staff"], 500)
+    client, headers = staff_client(app)
+    own = client.post("/api/v1/redemptions", json=body(code_for(station["staff"]), s, (raincoat, 1)), headers=headers)
+    assert own.status_code == 403 and "自己" in own.json["error"]
     # An item of another station cannot be redeemed here.
     db.session.rollback()
     other_item = operations.add_item(other, name="水杯", price=1, stock=5, actor=city["admin"])

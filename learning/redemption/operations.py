@@ -176,6 +176,8 @@ def redeem(station: Station, raw_code: str, picks: list[Pick], *, staff: Member,
     # populate_existing: the locked row as committed now, not a version this session read earlier.
     code = db.session.scalar(select(RedemptionCode).where(RedemptionCode.code == normalize_code(raw_code))
                              .with_for_update().execution_options(populate_existing=True))
+    if code is not None and code.member_id == staff.id:
+        raise RedemptionRefused(_l("工作人员不能为自己办理兑换，请由其他工作人员办理。"), 403)
     _check_code(code, station)
     member = db.session.get(Member, code.member_id)
     lock_member(member)
