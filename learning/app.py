@@ -36,7 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     from learning import (api, assignments, audit, auth, catalog, invites, meetings, orgs, plans, privacy,
-                          pwa, reflections, roster, stats, study)
+                          pwa, redemption, reflections, roster, stats, study)
     # Views are imported here, not by the packages' __init__: models and queries can then be
     # imported in any order without dragging in (and cycling through) every blueprint.
     from learning.api import pages as _api_pages, views as _api_views  # noqa: F401
@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from learning.privacy import views as _privacy_views  # noqa: F401
     from learning.pwa import api as _pwa_api, views as _pwa_views  # noqa: F401
     from learning.reflections import api as _reflections_api, views as _reflections_views  # noqa: F401
+    from learning.redemption import api as _redemption_api, views as _redemption_views  # noqa: F401
     from learning.roster import views as _roster_views  # noqa: F401
     from learning.stats import api as _stats_api, views as _stats_views  # noqa: F401
     from learning.study import admin as _study_admin, api as _study_api  # noqa: F401
@@ -61,7 +62,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     auth.init_app(app)
     blueprints = (auth.bp, study.bp, catalog.bp, orgs.bp, plans.bp, stats.bp, assignments.bp, meetings.bp,
-                  roster.bp, invites.bp, privacy.bp, audit.bp, pwa.bp, reflections.bp, api.bp, api.account)
+                  roster.bp, invites.bp, privacy.bp, audit.bp, pwa.bp, reflections.bp, redemption.bp,
+                  api.bp, api.account)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
@@ -97,4 +99,5 @@ def _import_models() -> None:
     from learning.orgs import models as _orgs  # noqa: F401
     from learning.plans import models as _plans  # noqa: F401
     from learning.reflections import models as _reflections  # noqa: F401
+    from learning.redemption import models as _redemption  # noqa: F401
     from learning.study import models as _study  # noqa: F401

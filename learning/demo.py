@@ -27,6 +27,7 @@ LIBRARY = Path(content.__file__).resolve().parent / "library"  # inside the pack
 DEMO_PASSWORD = "hongfan"
 ROOT_CODE = "HF"
 ADMIN_PHONE, SECRETARY_PHONE, MEMBER_PHONE = "13800000000", "13800000001", "13800000002"
+STATION_PHONE = "13800000009"
 DEMO_BRANCH = "HF-WM-01"
 
 # (code, name, industry, occupations with weights, branches, general branch with its branches)
@@ -71,6 +72,7 @@ LOGINS = (
     DemoLogin("学院管理员 administrator", ADMIN_PHONE, DEMO_PASSWORD),
     DemoLogin("支部书记 branch secretary", SECRETARY_PHONE, DEMO_PASSWORD),
     DemoLogin("党员 member", MEMBER_PHONE, DEMO_PASSWORD),
+    DemoLogin("驿站工作人员 station staff", STATION_PHONE, DEMO_PASSWORD),
 )
 
 
@@ -136,7 +138,19 @@ def build_demo(today: date, seed: int = 20260701) -> bool:
     db.session.flush()
     _history(rng, members, today)
     _branch_life(rng, today)
+    _station(root, admin, staff=person(root, {"其他": 1}, phone=STATION_PHONE))
     return True
+
+
+def _station(root: Organization, admin: Member, staff: Member) -> None:
+    """One 驿站 serving the whole city, where riders and couriers redeem their 积分."""
+    from learning.redemption import operations as redemption
+
+    station = redemption.create_station(name="城南骑手驿站", address="红帆市城南路 88 号（城南配送站旁）",
+                                        orgs=[root], actor=admin)
+    for name, price, stock in (("雨衣", 30, 20), ("充电宝", 60, 10), ("头盔", 100, 5)):
+        redemption.add_item(station, name=name, price=price, stock=stock, actor=admin)
+    redemption.add_staff(station, staff, actor=admin)
 
 
 def _branch_life(rng: random.Random, today: date) -> None:

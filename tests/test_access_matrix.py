@@ -170,6 +170,29 @@ MATRIX = [
     ("stats.export", "GET", "/orgs/CA-1/dashboard/export?table=prospects&format=csv", (LOGIN, 403, 200, 403, 200, 200)),
     ("stats.dashboard", "GET", "/orgs/CA-1/dashboard?kind=masses", (LOGIN, 403, 200, 403, 200, 200)),
     ("stats.dashboard", "GET", "/orgs/CA-1/dashboard?kind=nope", (LOGIN, 403, 400, 403, 400, 400)),
+    # 积分兑换 (issue 11): the secretary staffs {station}, the sibling secretary {station2}
+    ("redemption.points", "GET", "/points", (LOGIN, 200, 200, 200, 200, 200)),
+    ("redemption.refresh_code", "POST", "/points/code", (LOGIN, 302, 302, 302, 302, 302)),
+    ("redemption.my_stations", "GET", "/stations", (LOGIN, 403, 302, 302, 403, 200)),
+    ("redemption.station", "GET", "/stations/{station}", (LOGIN, 403, 200, 403, 403, 200)),
+    ("redemption.station", "GET", "/stations/{station2}", (LOGIN, 403, 403, 200, 403, 200)),
+    ("redemption.export", "GET", "/stations/{station}/export?format=csv", (LOGIN, 403, 200, 403, 403, 200)),
+    ("redemption.export", "GET", "/stations/{station}/export?format=pdf", (LOGIN, 403, 400, 403, 403, 400)),
+    ("redemption.redeem", "GET", "/stations/{station}/redeem", (LOGIN, 403, 200, 403, 403, 200)),
+    ("redemption.redeem", "GET", "/stations/{station}/redeem?code=000000000000", (LOGIN, 403, 404, 403, 403, 404)),
+    ("redemption.redeem", "POST", "/stations/{station}/redeem", (LOGIN, 403, 400, 403, 403, 400)),
+    ("redemption.admin_index", "GET", "/admin/stations", (LOGIN, 403, 403, 403, 403, 200)),
+    ("redemption.admin_index", "POST", "/admin/stations", (LOGIN, 403, 403, 403, 403, 400)),
+    ("redemption.admin_station", "GET", "/admin/stations/{station}", (LOGIN, 403, 403, 403, 403, 200)),
+    ("redemption.admin_station", "POST", "/admin/stations/{station}", (LOGIN, 403, 403, 403, 403, 400)),
+    ("redemption.admin_item_add", "POST", "/admin/stations/{station}/items", (LOGIN, 403, 403, 403, 403, 400)),
+    ("redemption.admin_item", "POST", "/admin/stations/{station}/items/{station_item}", (LOGIN, 403, 403, 403, 403, 400)),
+    ("redemption.admin_item", "POST", "/admin/stations/{station2}/items/{station_item}", (LOGIN, 403, 403, 403, 403, 404)),
+    ("redemption.admin_staff_add", "POST", "/admin/stations/{station}/staff", (LOGIN, 403, 403, 403, 403, 400)),
+    ("redemption.admin_staff_remove", "POST", "/admin/stations/{station2}/staff/{sibling_id}/remove", (LOGIN, 403, 403, 403, 403, 302)),
+    ("api.my_points", "GET", "/api/v1/me/points", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.new_redemption_code", "POST", "/api/v1/me/redemption-codes", (LOGIN, 201, 201, 201, 201, 201)),
+    ("api.redeem", "POST", "/api/v1/redemptions", (LOGIN, 400, 400, 400, 400, 400)),  # a form, not JSON
 ]
 
 
@@ -202,6 +225,13 @@ def world(city, make_course, app, tmp_path):
     sibling_grant = city["sibling"].roles[0]
     finish_course(city["member"], course, utcnow())
     reflection = submit_reflection(city["member"], course, "学习心得" * 20)
+    from learning.redemption.operations import add_item, add_staff, create_station
+
+    station = create_station(name="骑手驿站", address="", orgs=[city["a1"]], actor=city["admin"])
+    station_item = add_item(station, name="雨衣", price=30, stock=5, actor=city["admin"])
+    add_staff(station, city["secretary"], actor=city["admin"])
+    station2 = create_station(name="城南驿站", address="", orgs=[city["a2"]], actor=city["admin"])
+    add_staff(station2, city["sibling"], actor=city["admin"])
     db.session.commit()
     return {"course": course.slug, "draft": draft.slug, "text_lesson": course.lessons[0].id,
             "quiz_lesson": course.lessons[2].id, "draft_lesson": draft.lessons[0].id,
@@ -210,7 +240,8 @@ def world(city, make_course, app, tmp_path):
             "assignment": assignment.id, "parent_assignment": parent_assignment.id, "meeting": meeting.id,
             "invitation": invitation.id, "invite_token": invitation.token, "join_request": join.id,
             "transfer": transfer.id, "sibling_grant": sibling_grant.id, "other": city["other"].id,
-            "roster_token": "x" * 32, "reflection": reflection.id}
+            "roster_token": "x" * 32, "reflection": reflection.id, "station": station.id,
+            "station2": station2.id, "station_item": station_item.id, "sibling_id": city["sibling"].id}
 
 
 def _call(client, method: str, url: str):
