@@ -107,8 +107,12 @@ def replies(actor: Member, root: Post) -> Select[tuple[Post]]:
 
 
 def discussion_posts(actor: Member, discussion: Discussion, thread_id: int | None = None) -> Select[tuple[Post]]:
-    """Every post the actor may see in the discussion (or one thread), oldest first."""
-    query = select(Post).where(Post.discussion_id == discussion.id, visible_condition(actor))
+    """Every post the actor may see in the discussion (or one thread), oldest first; replies
+    go with a thread starter the actor may not see."""
+    visible_roots = select(Post.id).where(Post.discussion_id == discussion.id, Post.thread_id.is_(None),
+                                          visible_condition(actor))
+    query = select(Post).where(Post.discussion_id == discussion.id, visible_condition(actor),
+                               or_(Post.thread_id.is_(None), Post.thread_id.in_(visible_roots)))
     if thread_id is not None:
         query = query.where(or_(Post.id == thread_id, Post.thread_id == thread_id))
     return query.order_by(Post.created_at, Post.id)
