@@ -35,8 +35,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from learning import (api, assignments, audit, auth, catalog, invites, meetings, orgs, plans, privacy,
-                          pwa, redemption, reflections, roster, stats, study)
+    from learning import (api, assignments, audit, auth, catalog, community, invites, meetings, orgs, plans,
+                          privacy, pwa, redemption, reflections, roster, stats, study)
     # Views are imported here, not by the packages' __init__: models and queries can then be
     # imported in any order without dragging in (and cycling through) every blueprint.
     from learning.api import pages as _api_pages, views as _api_views  # noqa: F401
@@ -47,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from learning.catalog import api as _catalog_api  # noqa: F401
     from learning.catalog import authoring as _catalog_authoring  # noqa: F401
     from learning.catalog import views as _catalog_views  # noqa: F401
+    from learning.community import api as _community_api, views as _community_views  # noqa: F401
     from learning.invites import views as _invites_views  # noqa: F401
     from learning.meetings import views as _meetings_views  # noqa: F401
     from learning.orgs import views as _orgs_views  # noqa: F401
@@ -63,7 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     blueprints = (auth.bp, study.bp, catalog.bp, orgs.bp, plans.bp, stats.bp, assignments.bp, meetings.bp,
                   roster.bp, invites.bp, privacy.bp, audit.bp, pwa.bp, reflections.bp, redemption.bp,
-                  api.bp, api.account)
+                  community.bp, api.bp, api.account)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
@@ -94,6 +95,7 @@ def _import_models() -> None:
     from learning.audit import models as _audit  # noqa: F401
     from learning.auth import models as _auth  # noqa: F401
     from learning.catalog import models as _catalog  # noqa: F401
+    from learning.community import models as _community  # noqa: F401
     from learning.invites import models as _invites  # noqa: F401
     from learning.meetings import models as _meetings  # noqa: F401
     from learning.orgs import models as _orgs  # noqa: F401

@@ -47,6 +47,11 @@ DEFAULTS: dict[str, Any] = {
     "UPLOAD_MAX_BYTES": 2 * 1024**3,
     "MEDIA_ACCEL_PREFIX": "",  # e.g. "/_courses": nginx serves media via X-Accel-Redirect
     "TRUSTED_PROXIES": 0,  # number of reverse proxies in front (X-Forwarded-For hops to trust)
+    # Forum (党员网上论坛): posts per member in a sliding window, and the longest post.
+    "FORUM_POSTS_PER_10_MIN": 5,
+    "FORUM_POSTS_PER_DAY": 40,
+    "FORUM_POST_MAX_CHARS": 5000,
+    "FORUM_PAGE_SIZE": 20,
 }
 
 # Keys whose environment value is JSON-ish rather than a plain string.

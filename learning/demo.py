@@ -17,6 +17,7 @@ from content import load_package
 from learning.auth.passwords import hash_password
 from learning.catalog.models import Course, CourseStatus
 from learning.catalog.operations import import_package
+from learning.community.demo import seed_forum
 from learning.extensions import db
 from learning.orgs.models import PARTY_KINDS, Member, MemberKind, Organization, OrgKind, Role
 from learning.orgs.operations import create_member, create_org, grant_role
@@ -139,6 +140,9 @@ def build_demo(today: date, seed: int = 20260701) -> bool:
     _history(rng, members, today)
     _branch_life(rng, today)
     _station(root, admin, staff=person(root, {"其他": 1}, phone=STATION_PHONE))
+    by_phone = {m.phone: m for m in members}
+    seed_forum(by_phone[MEMBER_PHONE], by_phone[SECRETARY_PHONE],
+               from_aware(datetime.combine(today, time(0), tzinfo=academy_zone())))
     return True
 
 

@@ -108,6 +108,37 @@ MATRIX = [
     ("api.org_stats", "GET", "/api/v1/orgs/CA-1/stats?year=2026", (LOGIN, 403, 200, 403, 200, 200)),
     ("api.org_stats", "GET", "/api/v1/orgs/CA/stats", (LOGIN, 403, 403, 403, 200, 200)),
     ("api.org_stats", "GET", "/api/v1/orgs/NOPE/stats", (LOGIN, 404, 404, 404, 404, 404)),
+    # the forum (issue 11): boards and course discussions; moderation by the author's secretaries.
+    # Listed before issue 7's rows, which approve the sibling member's activity membership in CA-1.
+    ("community.index", "GET", "/forum", (LOGIN, 200, 200, 200, 200, 200)),
+    ("community.course", "GET", "/courses/{course}/discussion", (LOGIN, 302, 302, 302, 302, 302)),
+    ("community.course", "GET", "/courses/{draft}/discussion", (LOGIN, 404, 404, 404, 404, 302)),
+    ("community.discussion", "GET", "/forum/{board}", (LOGIN, 200, 200, 200, 200, 200)),
+    ("community.discussion", "GET", "/forum/{draft_discussion}", (LOGIN, 404, 404, 404, 404, 200)),
+    ("community.discussion", "POST", "/forum/{board}", (LOGIN, 400, 400, 400, 400, 400)),  # no body
+    ("community.thread", "GET", "/forum/threads/{forum_post}", (LOGIN, 200, 200, 200, 200, 200)),
+    # hidden: gone for members (its author too) and the sibling; kept for the author's secretaries
+    ("community.thread", "GET", "/forum/threads/{hidden_post}", (LOGIN, 404, 200, 404, 200, 200)),
+    ("community.like", "POST", "/forum/posts/{forum_post}/like", (LOGIN, 302, 302, 302, 302, 302)),
+    ("community.like", "POST", "/forum/posts/{hidden_post}/like", (LOGIN, 404, 409, 404, 409, 409)),
+    ("community.report", "POST", "/forum/posts/{other_post}/report", (LOGIN, 303, 303, 303, 303, 303)),  # no reason
+    ("community.moderation", "GET", "/forum/posts/{forum_post}/moderation", (LOGIN, 403, 200, 403, 200, 200)),
+    ("community.moderation", "GET", "/forum/posts/{other_post}/moderation", (LOGIN, 403, 403, 200, 200, 200)),
+    ("community.moderation", "GET", "/forum/posts/{hidden_post}/moderation", (LOGIN, 404, 200, 404, 200, 200)),
+    ("community.moderation", "POST", "/forum/posts/{forum_post}/moderation", (LOGIN, 403, 400, 403, 400, 400)),
+    ("community.moderation", "POST", "/forum/posts/{other_post}/moderation", (LOGIN, 403, 403, 400, 400, 400)),
+    ("community.review", "GET", "/forum/review", (LOGIN, 403, 200, 200, 200, 200)),
+    ("community.notifications", "GET", "/forum/notifications", (LOGIN, 200, 200, 200, 200, 200)),
+    ("community.read_all", "POST", "/forum/notifications/read", (LOGIN, 302, 302, 302, 302, 302)),
+    ("community.open_notification", "GET", "/forum/notifications/{notification}", (LOGIN, 302, 404, 404, 404, 404)),
+    ("community.words", "GET", "/admin/forum/words", (LOGIN, 403, 403, 403, 403, 200)),
+    ("community.words", "POST", "/admin/forum/words", (LOGIN, 403, 403, 403, 403, 302)),
+    ("api.discussions", "GET", "/api/v1/discussions", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.discussion_posts", "GET", "/api/v1/discussions/{board}/posts", (LOGIN, 200, 200, 200, 200, 200)),
+    ("api.discussion_posts", "GET", "/api/v1/discussions/{draft_discussion}/posts", (LOGIN, 404, 404, 404, 404, 200)),
+    # a form, not JSON: 400 once the caller may read the discussion
+    ("api.create_discussion_post", "POST", "/api/v1/discussions/{board}/posts", (LOGIN, 400, 400, 400, 400, 400)),
+    ("api.create_discussion_post", "POST", "/api/v1/discussions/{draft_discussion}/posts", (LOGIN, 404, 404, 404, 404, 400)),
     # organizations, rosters, invitations, transfers, roles, audit, personal data (issue 7)
     ("auth.activate", "GET", "/activate", (200, 200, 200, 200, 200, 200)),
     ("privacy.notice", "GET", "/privacy", (200, 200, 200, 200, 200, 200)),
@@ -232,6 +263,7 @@ def world(city, make_course, app, tmp_path):
     add_staff(station, city["secretary"], actor=city["admin"])
     station2 = create_station(name="城南驿站", address="", orgs=[city["a2"]], actor=city["admin"])
     add_staff(station2, city["sibling"], actor=city["admin"])
+    forum = _forum(city, course, draft)
     db.session.commit()
     return {"course": course.slug, "draft": draft.slug, "text_lesson": course.lessons[0].id,
             "quiz_lesson": course.lessons[2].id, "draft_lesson": draft.lessons[0].id,
@@ -241,7 +273,27 @@ def world(city, make_course, app, tmp_path):
             "invitation": invitation.id, "invite_token": invitation.token, "join_request": join.id,
             "transfer": transfer.id, "sibling_grant": sibling_grant.id, "other": city["other"].id,
             "roster_token": "x" * 32, "reflection": reflection.id, "station": station.id,
-            "station2": station2.id, "station_item": station_item.id, "sibling_id": city["sibling"].id}
+            "station2": station2.id, "station_item": station_item.id, "sibling_id": city["sibling"].id, **forum}
+
+
+def _forum(city, course, draft) -> dict:
+    from learning.community import operations as forum
+    from sqlalchemy import select
+
+    from learning.community.models import Notification
+    from learning.extensions import db
+
+    limits = forum.PostingLimits(per_10_min=100, per_day=100, max_chars=5000)
+    board = forum.ensure_boards()[0]
+    post = forum.create_post(city["member"], board, title="骑手安全", body="雨天骑车要慢。", limits=limits)
+    other = forum.create_post(city["other"], board, body="@骑手小王 说得对。", reply_to=post, limits=limits)
+    hidden = forum.create_post(city["member"], board, title="广告", body="加我微信", limits=limits)
+    forum.moderate(city["secretary"], hidden, "hide", "广告")
+    draft_discussion = forum.ensure_course_discussion(draft)
+    forum.ensure_course_discussion(course)
+    notification = db.session.scalar(select(Notification.id).where(Notification.member_id == city["member"].id))
+    return {"board": board.id, "forum_post": post.id, "other_post": other.id, "hidden_post": hidden.id,
+            "draft_discussion": draft_discussion.id, "notification": notification}
 
 
 def _call(client, method: str, url: str):
