@@ -2,6 +2,8 @@
 courses that concern them, and the transparent rules used while no model exists."""
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -62,10 +64,15 @@ def requirements(member: Member) -> list[Requirement]:
 
 
 def catalogue_stamp() -> str:
-    """Changes when a course is published, re-published or withdrawn."""
+    """Changes when a course is published, re-published or withdrawn, or when a new version of a
+    published course changes its prerequisites."""
     count, latest = db.session.execute(
         select(func.count(), func.max(Course.published_at)).where(Course.status == CourseStatus.PUBLISHED)).one()
-    return f"{count}:{latest}"
+    prerequisites = db.session.execute(
+        select(Course.slug, Course.prerequisites).where(Course.status == CourseStatus.PUBLISHED)
+        .order_by(Course.slug)).all()
+    edges = sorted((slug, tuple(needs or ())) for slug, needs in prerequisites if needs)
+    return f"{count}:{latest}:{hashlib.sha256(repr(edges).encode()).hexdigest()[:16]}"
 
 
 def published_courses() -> list[Course]:
