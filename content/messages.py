@@ -57,6 +57,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "未知分类“{value}”；可选：{allowed}",
         "Unknown category '{value}'; choose one of: {allowed}",
     ),
+    "prerequisite-invalid": (
+        "先修课程“{value}”不是有效的课程 id：只能用小写英文字母、数字和“-”，3–64 个字符",
+        "Prerequisite course '{value}' is not a valid course id: lowercase letters, digits and '-', "
+        "3-64 characters",
+    ),
+    "prerequisite-self": (
+        "课程不能把自己（“{value}”）列为先修课程",
+        "A course cannot list itself ('{value}') as a prerequisite",
+    ),
     "audience-unknown": (
         "未知职业“{value}”；可选：{allowed}",
         "Unknown occupation '{value}'; choose from: {allowed}",

@@ -84,6 +84,8 @@ class CoursePackage:
     tags: tuple[str, ...]
     cover: str | None  # relative to the package root
     lessons: tuple[LessonSpec, ...]
+    # ids of other courses to study first (shape checked; existence is the importer's business)
+    prerequisites: tuple[str, ...]
     # Where the files are. Excluded from equality: the same package loaded from a folder and
     # from its zip is the same package.
     root: Path = field(compare=False)

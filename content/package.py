@@ -37,10 +37,11 @@ from content.model import (
 from content.tomllines import TomlLines, decode_error
 
 COURSE_KEYS = ("format", "id", "version", "title", "summary", "category", "hours", "audience", "tags",
-               "cover", "lessons")
+               "cover", "lessons", "prerequisites")
 COURSE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$")
 MAX_HOURS = 100
+MAX_PREREQUISITES = 10
 COURSE_TOML = "course.toml"
 
 
@@ -161,7 +162,26 @@ def _read_course(tree: _Tree, rep: Reporter) -> tuple[TableReader | None, dict[s
     values["tags"] = r.string_list("tags", max_items=20, max_len=20)
     values["cover"] = r.string("cover", required=False, default=None, max_len=200)
     values["lessons"] = r.string_list("lessons", required=False, default=None, max_items=200, max_len=100)
+    values["prerequisites"] = _read_prerequisites(r, course_id, rep)
     return r, values
+
+
+def _read_prerequisites(r: TableReader, course_id: Any, rep: Reporter) -> Any:
+    """Ids of other courses to study first. Only their shape is checked here: whether they exist
+    is known at import time (an unknown one is kept, ignored by plans, shown to administrators)."""
+    listed = r.string_list("prerequisites", max_items=MAX_PREREQUISITES, max_len=100)
+    if listed is INVALID:
+        return INVALID
+    ok = True
+    for index, value in enumerate(listed):
+        line = r.value_line("prerequisites", value, listed[:index].count(value))
+        if not COURSE_ID.match(value):
+            rep.add(COURSE_TOML, line, "prerequisite-invalid", value=value)
+            ok = False
+        elif value == course_id:
+            rep.add(COURSE_TOML, line, "prerequisite-self", value=value)
+            ok = False
+    return tuple(dict.fromkeys(listed)) if ok else INVALID
 
 
 def _lesson_order(tree: _Tree, course: TableReader | None, listed: Any, rep: Reporter) -> list[str]:
@@ -370,6 +390,7 @@ def _validate_tree(root: Path, rep: Reporter, tempdir: Path | None) -> CoursePac
         format=values["format"], id=values["id"], version=values["version"], title=values["title"],
         summary=values["summary"], category=values["category"], hours=values["hours"],
         audience=tuple(values["audience"]), tags=tuple(values["tags"]),
+        prerequisites=tuple(values["prerequisites"]),
         cover=resolve_package_path(cover) if cover else None, lessons=specs, root=root, tempdir=tempdir,
     )
 

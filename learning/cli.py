@@ -107,6 +107,10 @@ def content_import(path: str, publish: bool) -> None:
         course = import_package(pkg, store_root=course_store(), actor=None, publish=publish)
         db.session.commit()
     click.echo(f"imported {course.slug} {course.version} ({course.status})")
+    from learning.catalog.queries import prerequisite_courses
+    if unknown := prerequisite_courses(course)[1]:
+        click.echo(f"prerequisites not published (plans ignore them until they are): {', '.join(unknown)}",
+                   err=True)
 
 
 @content_group.command("export")

@@ -174,10 +174,11 @@ def make_course(app) -> Callable[..., Course]:
 
     def make(*, title: str = "道路交通安全", category: str = "安全", hours: float = 1.5,
              lessons: tuple[str, ...] = ("text", "text", "quiz"), status: str = CourseStatus.PUBLISHED,
-             audience: tuple[str, ...] = ()) -> Course:
+             audience: tuple[str, ...] = (), prerequisites: tuple[str, ...] = ()) -> Course:
         n = next(counter)
         course = Course(slug=f"course-{n}", version="1.0.0", title=title, summary=f"{title}的要点。",
-                        category=category, hours=hours, audience=list(audience), tags=[], status=status)
+                        category=category, hours=hours, audience=list(audience), tags=[], status=status,
+                        prerequisites=list(prerequisites))
         for position, kind in enumerate(lessons, start=1):
             course.lessons.append(Lesson(
                 slug=f"{position:02d}-{kind}", position=position, title=f"第{position}课", kind=kind,

@@ -27,3 +27,23 @@ def test_search_and_filters(city, make_course, app):
     assert "直播电商合规" in page and "道路交通安全" not in page
     page = _titles(client, "length=short")
     assert "道路交通安全" in page and "党史中的关键节点" in page and "直播电商合规" not in page
+
+
+def test_course_page_suggests_a_prerequisite_until_it_is_completed(city, make_course, app):
+    from datetime import datetime
+
+    from learning.extensions import db
+    from learning.study.operations import complete_lesson
+
+    basics = make_course(title="入门课", lessons=("text",))
+    hidden = make_course(title="草稿课", lessons=("text",), status="draft")
+    advanced = make_course(title="进阶课", prerequisites=(basics.slug, hidden.slug))
+    client = app.test_client()
+    AuthActions(client).login("13800000002")
+    page = client.get(f"/courses/{advanced.slug}").get_data(as_text=True)
+    assert f'建议先学<a href="/courses/{basics.slug}">《入门课》</a></p>' in page  # not the draft
+    english = client.get(f"/courses/{advanced.slug}?lang=en").get_data(as_text=True)
+    assert f'Study first: <a href="/courses/{basics.slug}">“入门课”</a>' in english
+    complete_lesson(city["member"], basics.lessons[0], datetime(2026, 3, 1, 4), time_spent_s=300)
+    db.session.commit()
+    assert "建议先学" not in client.get(f"/courses/{advanced.slug}").get_data(as_text=True)

@@ -379,3 +379,56 @@ def test_chinese_media_names_get_an_rfc_6266_disposition(app, city):
     from learning.catalog.views import _filename_options
 
     assert _filename_options("讲义.pdf") == {"filename": ".pdf", "filename*": "UTF-8''%E8%AE%B2%E4%B9%89.pdf"}
+
+
+def test_course_prerequisites_from_package_and_editor_to_the_pages(app, city, runner, tmp_path):
+    first = runner.invoke(args=["content", "import", str(LIBRARY / "party-history"), "--publish"])
+    assert first.exit_code == 0 and "prerequisites not published (plans ignore them until they are): " \
+        "theory-basics" in first.output
+    second = runner.invoke(args=["content", "import", str(LIBRARY / "theory-basics"), "--publish"])
+    assert second.exit_code == 0 and "prerequisites not published" not in second.output
+    db.session.rollback()
+    history = db.session.scalar(select(Course).where(Course.slug == "party-history"))
+    assert history.prerequisites == ["theory-basics"]
+    editor = Editor(app)
+    page = editor.client.get("/admin/courses/party-history/edit").get_data(as_text=True)
+    assert "先修课程：《党的基本理论学习入门》" in page and "data-unknown-prerequisites" not in page
+
+    # the editor's field: checked by the validator, problems shown next to it
+    response = editor.new_course(prerequisites="party-history，Bad Id、night-riding")
+    assert response.status_code == 400
+    error = _error(response.get_data(as_text=True), "prerequisites")
+    assert "“Bad Id”不是有效的课程 id" in error and "不能把自己（“night-riding”）列为先修课程" in error
+    assert editor.new_course(prerequisites="party-history, not-yet-written").status_code == 302
+    page = editor.client.get("/admin/courses/night-riding/draft").get_data(as_text=True)
+    assert 'value="party-history，not-yet-written"' in page
+    assert editor.lesson("night-riding", "text", {"title": "出发前检查", "duration": "5m", "body": "车灯。"}).status_code == 302
+    assert editor.post("/admin/courses/night-riding/draft/import", {"publish": "y"}).status_code == 302
+    db.session.rollback()
+    course = db.session.scalar(select(Course).where(Course.slug == "night-riding"))
+    assert course.prerequisites == ["party-history", "not-yet-written"]
+
+    # the administrator sees the prerequisite that names no published course
+    page = editor.client.get("/admin/courses/night-riding/edit?lang=en").get_data(as_text=True)
+    assert "Prerequisites: “党史中的关键节点”" in page
+    assert "not-yet-written" in page[page.index("data-unknown-prerequisites"):]
+    assert "the learning plan ignores them" in page
+
+    # a member who has not studied it is advised to, with a link; the unknown one is not shown
+    member = app.test_client()
+    AuthActions(member).login("13800000002")
+    page = member.get("/courses/night-riding").get_data(as_text=True)
+    hint = page[page.index("data-prerequisites"):]
+    hint = hint[:hint.index("</p>")]
+    assert "建议先学" in hint and '<a href="/courses/party-history">《党史中的关键节点》</a>' in hint
+    assert "not-yet-written" not in hint
+    assert "data-prerequisites" not in member.get("/courses/theory-basics").get_data(as_text=True)
+
+    # export and the next draft keep them
+    out = tmp_path / "night-riding.zip"
+    assert runner.invoke(args=["content", "export", "night-riding", str(out)]).exit_code == 0
+    with content.open_package(out) as exported:
+        assert exported.prerequisites == ("party-history", "not-yet-written")
+    assert editor.post("/admin/courses/night-riding/draft/start", {}).status_code == 302
+    page = editor.client.get("/admin/courses/night-riding/draft").get_data(as_text=True)
+    assert 'value="party-history，not-yet-written"' in page

@@ -277,9 +277,14 @@ def test_demo_member_plan_and_the_evaluate_command(empty_app, tmp_path):
     # the top of a rider's plan is about riding (safety, rights) or what they did before
     from learning.catalog.models import Course
 
-    audiences = [db.session.scalar(select(Course.audience).where(Course.slug == i["course"]["slug"])) for i in first]
+    # (a prerequisite is planned for the course that needs it, whatever its own audience)
+    audiences = [db.session.scalar(select(Course.audience).where(Course.slug == i["course"]["slug"]))
+                 for i in first if i["reason_code"] != "prerequisite"]
     assert sum(1 for a in audiences if member.occupation in a) >= 2
-    assert not any(a and member.occupation not in a for a in audiences)
+    # the first three never target another occupation (further down, a course popular across the
+    # academy may come in, with that reason)
+    assert not any(a and member.occupation not in a for a in audiences[:3]), \
+        [(i["course"]["slug"], i["reason_code"]) for i in first]
 
     out = tmp_path / "evaluation.json"
     result = runner.invoke(args=["recommender", "evaluate", "--no-ablation", "--splits", "latest,cold_start",
@@ -300,3 +305,36 @@ def test_a_damaged_model_file_falls_back_to_the_rules(city, catalogue, app):
     (models_dir() / "model-29990101T000000000000Z.bin").write_bytes(b"not a model")
     view = _plan(city["member"])
     assert view.rules and view.items
+
+
+# --- course prerequisites ----------------------------------------------------------------------
+
+def test_a_missing_prerequisite_is_planned_first_with_its_reason(city, catalogue, make_course):
+    basics = catalogue[9]
+    advanced = make_course(title="进阶课程", category="党史", hours=2.0, lessons=("text",),
+                           prerequisites=(basics.slug, "not-published-anywhere"))
+    _assign(city["a1"], advanced, date(2026, 6, 30))
+    view = _plan(city["member"])
+    (first, first_course), (second, second_course) = view.items[:2]
+    assert [first_course.slug, second_course.slug] == [basics.slug, advanced.slug]
+    assert first.why.code == "prerequisite" and first.why.text("zh") == "学习《进阶课程》前需要先学"
+    assert first.why.text("en") == "Needed before “进阶课程”"
+    assert second.source == "required"
+    # an unknown prerequisite does not keep the course out of the plan; a done one is not planned again
+    other = city["other"]
+    complete_lesson(other, basics.lessons[0], datetime(2026, 3, 1, 4), time_spent_s=300)
+    db.session.commit()
+    _assign(city["a2"], advanced, date(2026, 6, 30))
+    view = _plan(other)
+    assert view.items[0][1].slug == advanced.slug
+    assert basics.slug not in _slugs(view)
+    assert all(item.why.code != "prerequisite" for item, _ in view.items)
+
+
+def test_a_new_prerequisite_rebuilds_the_plan(city, catalogue):
+    member = city["member"]
+    _assign(city["a1"], catalogue[3], date(2026, 6, 30))
+    assert _plan(member).items[0][1].slug == catalogue[3].slug
+    catalogue[3].prerequisites = [catalogue[8].slug]  # what importing a new version does
+    db.session.commit()
+    assert _slugs(_plan(member))[:2] == [catalogue[8].slug, catalogue[3].slug]

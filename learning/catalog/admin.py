@@ -12,7 +12,7 @@ from learning.catalog import bp, operations
 from learning.catalog.drafts import draft_slugs
 from learning.catalog.forms import STATUS_LABELS, MetadataForm, StatusForm, UploadForm
 from learning.catalog.models import Course
-from learning.catalog.queries import course_by_slug
+from learning.catalog.queries import course_by_slug, prerequisite_courses
 from learning.catalog.storage import course_store, work_dir
 from learning.extensions import db
 from learning.i18n import is_english
@@ -94,5 +94,7 @@ def admin_edit(slug: str):
                                  allowed_kinds=list(form.allowed_kinds.data or []))
         flash(_("《%(title)s》的信息已保存。", title=course.title), "success")
         return redirect(url_for("catalog.admin_index"))
+    prerequisites, unknown = prerequisite_courses(course)
     return render_template("catalog/admin_edit.html", course=course, form=form, categories=CATEGORIES,
-                           occupations=OCCUPATIONS), (400 if form.errors else 200)
+                           occupations=OCCUPATIONS, prerequisites=prerequisites, unknown=unknown), \
+        (400 if form.errors else 200)

@@ -69,12 +69,18 @@ def _upload(storage: FileStorage | None, kind: str) -> tuple[Path | None, str, l
     return Path(spooled.name), suffix, []
 
 
+def _comma_list(text: str | None) -> list[str]:
+    text = (text or "").replace("，", ",").replace("、", ",")
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 def _course_fields(form: DraftCourseForm, slug: str) -> dict[str, object]:
-    tags = (form.tags.data or "").replace("，", ",").replace("、", ",")
     return {"id": slug, "version": (form.version.data or "").strip(), "title": (form.title.data or "").strip(),
             "summary": (form.summary.data or "").strip(), "category": form.category.data or "",
             "hours": form.hours.data or "", "audience": request.form.getlist("audience"),
-            "tags": [t.strip() for t in tags.split(",") if t.strip()]}
+            "tags": _comma_list(form.tags.data),
+            # left out when empty, so course.toml only has the key when a course uses it
+            "prerequisites": _comma_list(form.prerequisites.data) or None}
 
 
 def _show_errors(form, errors: dict[str, list[str]], shown: Iterable[str] = ()) -> None:
@@ -133,6 +139,7 @@ def _render_draft(draft: Draft, form: DraftCourseForm, placed: dict, status: int
         form.hours.data = "" if fields.get("hours") is None else f"{fields['hours']:g}" \
             if isinstance(fields.get("hours"), int | float) else str(fields.get("hours"))
         form.tags.data = "，".join(str(t) for t in fields.get("tags", []) if isinstance(t, str))
+        form.prerequisites.data = "，".join(str(p) for p in fields.get("prerequisites", []) if isinstance(p, str))
         audience = [a for a in fields.get("audience", []) if isinstance(a, str)]
     else:
         audience = request.form.getlist("audience")

@@ -20,15 +20,13 @@ from typing import Any
 
 from content import Problem, validate_path
 from content.markdown_html import resolve_package_path
-from content.package import COURSE_ID, COURSE_TOML
+from content.package import COURSE_ID, COURSE_KEYS, COURSE_TOML
 from content.quiz import LETTERS
 from content.tomllines import TomlLines
 from content.writer import format_duration, markdown_lesson, quiz_lesson, read_raw, toml_table
 from learning.catalog.models import Course
 from learning.catalog.storage import drafts_root, work_dir
 
-COURSE_KEYS = ("format", "id", "version", "title", "summary", "category", "hours", "audience", "tags",
-               "cover", "lessons")
 # Problems a course form cannot fix: they are about lessons, shown when the course is saved.
 LESSON_LEVEL = frozenset({"course-empty", "course-no-required-lesson", "lesson-missing", "lesson-listed-twice"})
 MAX_OPTIONS = len(LETTERS)

@@ -57,6 +57,7 @@ class DraftCourseForm(FlaskForm):
     category = StringField(_l("分类"))
     hours = StringField(_l("学时"))
     tags = StringField(_l("标签（用逗号分隔）"))
+    prerequisites = StringField(_l("先修课程（其他课程的 id，用逗号分隔）"))
     cover = FileField(_l("封面图片（png、jpg 或 webp）"))
 
 

@@ -32,6 +32,9 @@ class Course(db.Model):
     # Learner kinds (orgs.models.MemberKind) who may take the course; empty = everyone.
     allowed_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Slugs of courses to study first, as the package wrote them; one naming no published course
+    # is ignored by plans and the course page (the administrator's edit page lists it).
+    prerequisites: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     cover: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(12), default=CourseStatus.DRAFT, index=True)
     # Folder under instance/media holding this version's files (one folder per import, so a

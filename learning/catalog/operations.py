@@ -69,6 +69,7 @@ def import_package(pkg: CoursePackage, *, store_root: Path, actor: Member | None
     course.hours = float(pkg.hours)
     course.audience = list(pkg.audience)
     course.tags = list(pkg.tags)
+    course.prerequisites = list(pkg.prerequisites)
     course.cover = _strip_media(pkg.cover)
     course.media_dir = media_dir
 

@@ -70,6 +70,15 @@ def course_by_slug(slug: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.slug == slug))
 
 
+def prerequisite_courses(course: Course) -> tuple[list[Course], list[str]]:
+    """The course's prerequisites that are published (in the package's order), and the slugs
+    that name no published course: plans and members ignore those, administrators see them."""
+    wanted = list(course.prerequisites or [])
+    found = {c.slug: c for c in db.session.scalars(
+        select(Course).where(Course.slug.in_(wanted), Course.status == CourseStatus.PUBLISHED))} if wanted else {}
+    return [found[s] for s in wanted if s in found], [s for s in wanted if s not in found]
+
+
 def lesson_by_slug(course: Course, slug: str) -> Lesson | None:
     return db.session.scalar(select(Lesson).where(Lesson.course_id == course.id, Lesson.slug == slug,
                                                   Lesson.retired.is_(False)))

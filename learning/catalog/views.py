@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from learning.catalog import bp, queries
 from learning.catalog.storage import course_store
 from learning.reflections.queries import has_completed
-from learning.study.queries import course_state, progress_by_lesson
+from learning.study.queries import completed_among, course_state, progress_by_lesson
 
 
 # Exact types by extension (the platform's own table would vary between machines).
@@ -57,9 +57,12 @@ def index():
 def course(slug: str):
     course = _course_or_404(slug)
     progress = progress_by_lesson(current_user, [lesson.id for lesson in course.lessons])
+    prerequisites, _unknown = queries.prerequisite_courses(course)
+    done = completed_among(current_user, prerequisites)
     return render_template("catalog/course.html", course=course, progress=progress,
                            state=course_state(current_user, course),
-                           can_reflect=has_completed(current_user, course))
+                           can_reflect=has_completed(current_user, course),
+                           missing=[c for c in prerequisites if c.id not in done])
 
 
 @bp.route("/courses/<slug>/lessons/<lesson_slug>")

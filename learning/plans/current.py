@@ -95,7 +95,10 @@ def _build(member: Member, inputs: _Inputs, stored: LearningPlan | None, today: 
            hours_done: float, target: float | None) -> tuple[list[PlanItem], dict[str, Course], str | None]:
     courses = queries.courses_open_to(member)
     by_slug = {c.slug: c for c in courses}
-    catalogue = PlanCatalogue(CourseInfo(course_id=c.slug, title=c.title, hours=c.hours, category=c.category)
+    # a prerequisite naming no published course is ignored: the builder would otherwise drop the
+    # course that needs it as one the member cannot take
+    catalogue = PlanCatalogue(CourseInfo(course_id=c.slug, title=c.title, hours=c.hours, category=c.category,
+                                         prerequisites=tuple(p for p in c.prerequisites or () if p in by_slug))
                               for c in courses)
     loaded = current_model()
     if loaded is not None:

@@ -2,6 +2,8 @@
 courses that concern them, and the transparent rules used while no model exists."""
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -62,13 +64,16 @@ def requirements(member: Member) -> list[Requirement]:
 
 
 def catalogue_stamp() -> str:
-    """Changes when a course is published, re-published or withdrawn, or its allowed learner
-    kinds change."""
+    """Changes when a course is published, re-published or withdrawn, when its allowed learner
+    kinds change, or when a new version of a published course changes its prerequisites."""
     count, latest = db.session.execute(
         select(func.count(), func.max(Course.published_at)).where(Course.status == CourseStatus.PUBLISHED)).one()
-    limited = sorted((slug, sorted(kinds)) for slug, kinds in db.session.execute(
-        select(Course.slug, Course.allowed_kinds).where(Course.status == CourseStatus.PUBLISHED)) if kinds)
-    return f"{count}:{latest}:{limited}"
+    rows = db.session.execute(
+        select(Course.slug, Course.allowed_kinds, Course.prerequisites).where(Course.status == CourseStatus.PUBLISHED)
+        .order_by(Course.slug)).all()
+    limits = sorted((slug, tuple(sorted(kinds or ())), tuple(needs or ())) for slug, kinds, needs in rows
+                    if kinds or needs)
+    return f"{count}:{latest}:{hashlib.sha256(repr(limits).encode()).hexdigest()[:16]}"
 
 
 def published_courses() -> list[Course]:

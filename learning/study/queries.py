@@ -85,6 +85,14 @@ def completions(member: Member, year: int | None = None) -> list[CourseCompletio
     return list(db.session.scalars(query.order_by(CourseCompletion.completed_at.desc())))
 
 
+def completed_among(member: Member, courses: list[Course]) -> set[int]:
+    """Ids of those courses the member has completed (in any year)."""
+    if not courses:
+        return set()
+    return set(db.session.scalars(select(CourseCompletion.course_id).where(
+        CourseCompletion.member_id == member.id, CourseCompletion.course_id.in_([c.id for c in courses]))))
+
+
 def streak_days(member: Member, today: date) -> int:
     """连续学习天数: consecutive local days with study, ending today or (not yet studied
     today) yesterday."""

@@ -9,7 +9,9 @@ from content import PackageInvalid, export_zip, load_package, open_package
 
 
 def test_export_then_load_gives_an_equal_package(package, tmp_path):
+    package.replace("course.toml", "hours = 1.5", 'hours = 1.5\nprerequisites = ["traffic-law"]')
     original = load_package(package.root)
+    assert original.prerequisites == ("traffic-law",)
     out = export_zip(original, tmp_path / "export" / "road-safety.zip")
     with open_package(out) as reloaded:
         assert reloaded == original

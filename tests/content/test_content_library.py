@@ -18,3 +18,14 @@ def test_library_course_validates(name):
     assert problems == [], "\n".join(str(p) for p in problems)
     assert pkg is not None and pkg.id == name  # the folder is named after the course id
     assert pkg.lessons
+
+
+def test_library_prerequisites_name_library_courses():
+    """The starter library is imported as a whole: a prerequisite outside it would be ignored."""
+    wanted = {}
+    for name in COURSES:
+        pkg, _problems = validate_path(LIBRARY / name)
+        assert pkg is not None
+        wanted[name] = pkg.prerequisites
+    assert wanted["party-history"] == ("theory-basics",)
+    assert {p for needs in wanted.values() for p in needs} <= set(COURSES)

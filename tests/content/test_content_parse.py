@@ -27,11 +27,32 @@ def test_good_package_parses_into_frozen_plain_data(package):
     assert pkg.audience == ("外卖骑手", "快递员")
     assert pkg.tags == ("交通", "安全")
     assert pkg.cover == "media/cover.png"
+    assert pkg.prerequisites == ()
     assert pkg.root == package.root
     assert pkg.tempdir is None
     assert [lesson.slug for lesson in pkg.lessons] == ["01-intro", "02-talk", "03-audio", "04-handout", "05-quiz"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         pkg.title = "x"  # type: ignore[misc]
+
+
+def test_course_prerequisites_are_read_in_order_without_repeats(package):
+    package.replace("course.toml", "hours = 1.5",
+                    'hours = 1.5\nprerequisites = ["traffic-law", "helmet-basics", "traffic-law"]')
+    assert load_package(package.root).prerequisites == ("traffic-law", "helmet-basics")
+
+
+@pytest.mark.parametrize(("value", "code"), [
+    ('"traffic-law"', "field-type"),
+    ("[1, 2]", "field-type"),
+    ("[" + ", ".join(f'"course-{i}"' for i in range(11)) + "]", "field-too-many"),
+    ('["Traffic Law"]', "prerequisite-invalid"),
+    ('["road-safety"]', "prerequisite-self"),
+])
+def test_bad_course_prerequisites_are_refused(package, value, code):
+    package.replace("course.toml", "hours = 1.5", f"hours = 1.5\nprerequisites = {value}")
+    _pkg, problems = validate_path(package.root, "en")
+    assert [p.code for p in problems] == [code]
+    assert problems[0].file == "course.toml" and problems[0].line == 8
 
 
 def test_lesson_fields(package):
