@@ -254,7 +254,8 @@ def bench(kind: str, args) -> dict:
         phones, lesson_ids, member_id = seed(url, instance, args.clients)
         port = args.port or free_port()
         env = {**os.environ, "HONGFAN_DATABASE_URL": url, "HONGFAN_INSTANCE_PATH": str(instance),
-               "HONGFAN_SECRET_KEY": "bench-secret"}
+               "HONGFAN_SECRET_KEY": "bench-secret",
+               "HONGFAN_SESSION_COOKIE_SECURE": "false"}  # plain http on loopback
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class", "gthread",
              "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",

@@ -118,6 +118,7 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "learning", "demo", "--no-serve"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     os.environ["HONGFAN_INSTANCE_PATH"] = str(instance)
+    os.environ["HONGFAN_SESSION_COOKIE_SECURE"] = "false"  # served over plain http on loopback
     sys.path.insert(0, str(ROOT))
     from werkzeug.serving import make_server
 

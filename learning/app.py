@@ -85,6 +85,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from learning.cli import register_commands
 
     register_commands(app)
+    from learning import ops
+
+    ops.init_app(app)  # health endpoint, request logs, proxy trust, serve/backup/restore commands
     return app
 
 

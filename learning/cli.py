@@ -53,6 +53,10 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"  {login.role:<28} {login.phone}  /  {login.password}")
     if no_serve:
         return
+    from learning.security import serve_plain_http
+
+    if serve_plain_http(current_app):
+        click.echo("cookies without the Secure flag: this demo server speaks plain http")
     click.echo(f"\nServing on http://{host}:{port}  (Ctrl+C to stop)")
     # Flask refuses app.run() inside its own CLI; serve with Werkzeug directly (threaded, so a
     # slow phone does not hold up everyone else). Production uses gunicorn (README).

@@ -41,7 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_WINDOW_S": 900,
     "REMEMBER_DAYS": 30,
     "API_TOKEN_DAYS": 90,  # bearer tokens for phones and integrations expire after this
-    "SESSION_COOKIE_SECURE": False,
+    # Secure flag of the session and remember-me cookies: true, false, or auto (on unless in
+    # debug or testing mode; `hongfan demo` serves plain http and turns it off). learning/security.py
+    "SESSION_COOKIE_SECURE": "auto",
     "PREFERRED_URL_SCHEME": "http",
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "UPLOAD_MAX_BYTES": 2 * 1024**3,
@@ -52,6 +54,18 @@ DEFAULTS: dict[str, Any] = {
     "FORUM_POSTS_PER_DAY": 40,
     "FORUM_POST_MAX_CHARS": 5000,
     "FORUM_PAGE_SIZE": 20,
+    # Operations (learning/ops): a read replica for dashboards, logs, `hongfan serve`.
+    "REPLICA_DATABASE_URL": None,  # None → statistics read the primary database
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",  # json (one object per line) or text
+    "LOG_REQUESTS": True,  # one line per request
+    "SERVE_BIND": "127.0.0.1:8000",  # host:port or unix:/path; several separated by commas
+    "SERVE_WORKERS": 0,  # 0 → one worker process per CPU core
+    "SERVE_THREADS": 8,  # threads per worker: requests served at once by each process
+    "SERVE_TIMEOUT": 60,  # s a worker may stay silent before it is restarted
+    "SERVE_GRACEFUL_TIMEOUT": 30,  # s for requests in flight to finish on restart/stop
+    "SERVE_KEEPALIVE": 5,  # s an idle keep-alive connection stays open
+    "SERVE_MAX_REQUESTS": 0,  # restart a worker after this many requests (0: never)
 }
 
 # Keys whose environment value is JSON-ish rather than a plain string.
@@ -96,11 +110,7 @@ def finalize(cfg: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     days = timedelta(days=int(cfg["REMEMBER_DAYS"]))
     cfg.setdefault("REMEMBER_COOKIE_DURATION", days)
     cfg.setdefault("PERMANENT_SESSION_LIFETIME", days)
-    cfg.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    cfg.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
-    cfg.setdefault("REMEMBER_COOKIE_SECURE", cfg["SESSION_COOKIE_SECURE"])
-    cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Cookie flags (Secure, HttpOnly, SameSite) are settled by learning/security.py.
     # The CSRF token lives as long as the session: a quiz opened on the bus and sent an
     # hour later must not lose its answers.
     cfg.setdefault("WTF_CSRF_TIME_LIMIT", None)

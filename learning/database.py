@@ -1,27 +1,39 @@
 """Engine set-up and the one-commit-per-request rule."""
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from collections.abc import Iterator
 
-from flask import Flask, Response, has_request_context, request
-from sqlalchemy import Engine, event
+from flask import Flask, Response, current_app, g, has_request_context, request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session
 
 from learning.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REPLICA_ENGINE = "hongfan_replica_engine"  # app.extensions key of HONGFAN_REPLICA_DATABASE_URL's engine
 _write_intent: ContextVar[bool | None] = ContextVar("hongfan_write_intent", default=None)
 
 
 @contextmanager
-def write_transactions() -> Iterator[None]:
-    """Outside a request (CLI commands), declare that transactions will write."""
-    token = _write_intent.set(True)
+def _declared(writes: bool) -> Iterator[None]:
+    token = _write_intent.set(writes)
     try:
         yield
     finally:
         _write_intent.reset(token)
+
+
+def write_transactions() -> AbstractContextManager[None]:
+    """Outside a request (CLI commands), declare that transactions will write."""
+    return _declared(True)
+
+
+def read_transactions() -> AbstractContextManager[None]:
+    """Inside a write request, declare that the transactions begun here only read (SQLite
+    then runs them beside writers instead of taking the write lock)."""
+    return _declared(False)
 
 
 def _wants_write() -> bool:
@@ -55,17 +67,15 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 def init_app(app: Flask) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if url.startswith("sqlite"):
-        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-        options.setdefault("connect_args", {}).setdefault(
-            "timeout", app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000
-        )
-    else:
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    _engine_defaults(url, options, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    if app.config.get("REPLICA_DATABASE_URL"):
+        app.extensions[REPLICA_ENGINE] = _replica_engine(app.config["REPLICA_DATABASE_URL"],
+                                                         app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     @app.after_request
     def _commit(response: Response) -> Response:
@@ -77,3 +87,72 @@ def init_app(app: Flask) -> None:
         else:
             db.session.rollback()
         return response
+
+    @app.teardown_appcontext
+    def _close_replica(_error) -> None:
+        session = g.pop("hongfan_replica_session", None)
+        if session is not None:
+            session.close()
+
+
+def _engine_defaults(url: str, options: dict, busy_timeout_ms: int) -> None:
+    # SQL parameters (phone numbers, password hashes) stay out of exception messages, and so
+    # out of logged tracebacks.
+    options.setdefault("hide_parameters", True)
+    if url.startswith("sqlite"):
+        options.setdefault("connect_args", {}).setdefault("timeout", busy_timeout_ms / 1000)
+    else:
+        options.setdefault("pool_pre_ping", True)
+
+
+def _replica_engine(url: str, busy_timeout_ms: int) -> Engine:
+    """The engine of a read replica. Not a Flask-SQLAlchemy bind: no model lives there, and a
+    bind would make create_all/drop_all of every app in the process look for it."""
+    options: dict = {}
+    _engine_defaults(url, options, busy_timeout_ms)
+    if not url.startswith("sqlite"):
+        # Every transaction on the replica is read-only, even when the URL points at the
+        # primary by mistake: a dashboard can never write through it.
+        options.setdefault("connect_args", {})["options"] = "-c default_transaction_read_only=on"
+    engine = create_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        # A SQLite "replica" (a copy of the file, e.g. on a reporting machine): read-only, and
+        # one consistent snapshot per transaction.
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA query_only = ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn) -> None:
+            conn.exec_driver_sql("BEGIN")
+    return engine
+
+
+def replica_engine() -> Engine | None:
+    return current_app.extensions.get(REPLICA_ENGINE)
+
+
+def has_replica() -> bool:
+    return REPLICA_ENGINE in current_app.extensions
+
+
+def read_session() -> Session:
+    """The session for heavy read-only queries — dashboards, statistics, exports.
+
+    With HONGFAN_REPLICA_DATABASE_URL set it reads from the replica (read-only transactions, a
+    session of its own per app context, closed when the context ends); otherwise it is
+    the request's own `db.session()`, so nothing changes on a single database. Use it for SELECTs whose
+    results are shown, never for rows that are then changed and committed: a replica may lag the
+    primary by a moment, and its objects belong to another session.
+    """
+    engine = replica_engine()
+    if engine is None:
+        return db.session()
+    session = g.get("hongfan_replica_session")
+    if session is None:
+        session = g.hongfan_replica_session = Session(bind=engine, autoflush=False, expire_on_commit=False)
+    return session

@@ -6,11 +6,13 @@ is added, so running `hongfan demo` twice leaves the same data.
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+import pandas as pd
+from sqlalchemy import insert, select
 
 import content
 from content import load_package
@@ -21,11 +23,14 @@ from learning.community.demo import seed_forum
 from learning.extensions import db
 from learning.orgs.models import PARTY_KINDS, Member, MemberKind, Organization, OrgKind, Role
 from learning.orgs.operations import create_member, create_org, grant_role
-from learning.study import operations as study
-from learning.timeutil import from_aware, academy_zone
+from learning.assignments.operations import assign
+from learning.study.models import StudyEvent
+from learning.study.operations import Event, MemberStudy
+from learning.timeutil import academy_zone, from_aware, utcnow
+from recommender.synthetic import simulate_study
 
 LIBRARY = Path(content.__file__).resolve().parent / "library"  # inside the package: wheels ship it too
-DEMO_PASSWORD = "hongfan"
+DEMO_PASSWORD = "hongfan"  # noqa: S105 -- the demo city's published password (README), demo databases only
 ROOT_CODE = "HF"
 ADMIN_PHONE, SECRETARY_PHONE, MEMBER_PHONE = "13800000000", "13800000001", "13800000002"
 STATION_PHONE = "13800000009"
@@ -50,15 +55,12 @@ GIVEN = ("伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 �
          "建华 志强 海燕 晓东 文博 子涵 浩然 晓明 春梅 立新 国庆 红霞 建国 玉兰 志刚 永强 丽娟 晓燕 海涛 俊杰 "
          "雪梅 家豪 思远 嘉怡 梓轩 振华 卫东 秀兰 德明 少华").split()
 
-# Which categories each occupation leans towards (the history generator's taste).
-TASTE = {
-    "快递员": {"安全": 3, "权益保障": 3, "数字技能": 1},
-    "外卖骑手": {"安全": 4, "权益保障": 3, "社会治理": 2},
-    "货车司机": {"安全": 4, "权益保障": 2},
-    "网约车司机": {"安全": 3, "社会治理": 2, "政策法规": 1},
-    "主播": {"政策法规": 4, "数字技能": 3},
-    "平台企业员工": {"政策法规": 2, "数字技能": 2, "理论学习": 2},
-    "其他": {},
+# Branches whose members mostly share one job, unlike their committee's mix.
+BRANCH_OCCUPATIONS = {
+    "HF-YS-01": {"货车司机": 8, "网约车司机": 1, "其他": 1},
+    "HF-YS-02": {"网约车司机": 8, "货车司机": 1, "其他": 1},
+    "HF-YS-03": {"货车司机": 9, "其他": 1},
+    "HF-ZB-03": {"主播": 8, "平台企业员工": 2},
 }
 
 
@@ -93,7 +95,7 @@ def build_demo(today: date, seed: int = 20260701) -> bool:
     """Create the demo city once. Returns False when it already existed."""
     if db.session.scalar(select(Organization.id).where(Organization.code == ROOT_CODE)) is not None:
         return False
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 -- repeatable demo data, nothing secret is drawn from it
     password_hash = hash_password(DEMO_PASSWORD)  # one hash for every demo account: demo data only
     root = create_org(code=ROOT_CODE, name="红帆市新兴领域党建工作委员会", kind=OrgKind.COMMITTEE,
                       parent=None, region="红帆市")
@@ -130,14 +132,15 @@ def build_demo(today: date, seed: int = 20260701) -> bool:
                 branch = create_org(code=bcode, name=bname, kind=OrgKind.BRANCH, parent=parent,
                                     industry=industry, region="红帆市")
                 demo = bcode == DEMO_BRANCH
-                secretary = person(branch, occupations, phone=SECRETARY_PHONE if demo else None)
+                jobs = BRANCH_OCCUPATIONS.get(bcode, occupations)
+                secretary = person(branch, jobs, phone=SECRETARY_PHONE if demo else None)
                 grant_role(member=secretary, org=branch, role=Role.SECRETARY, actor=None)
                 members.append(secretary)
                 if demo:
                     members.append(person(branch, {"外卖骑手": 1}, phone=MEMBER_PHONE))
-                members.extend(person(branch, occupations, learner=True) for _ in range(rng.randint(14, 20)))
+                members.extend(person(branch, jobs, learner=True) for _ in range(rng.randint(14, 20)))
     db.session.flush()
-    _history(rng, members, today)
+    _history(rng, members, today, seed)
     _branch_life(rng, today)
     _station(root, admin, staff=person(root, {"其他": 1}, phone=STATION_PHONE))
     by_phone = {m.phone: m for m in members}
@@ -160,7 +163,6 @@ def _station(root: Organization, admin: Member, staff: Member) -> None:
 def _branch_life(rng: random.Random, today: date) -> None:
     """The demo branch's committee requires a course, and the branch held a 主题党日 ten days
     ago: the secretary's dashboard then shows an assignment's progress and confirmed study."""
-    from learning.assignments.operations import assign
     from learning.meetings.operations import record_session
 
     branch = db.session.scalar(select(Organization).where(Organization.code == DEMO_BRANCH))
@@ -246,64 +248,107 @@ class _NameBook:
         return name
 
 
-def _history(rng: random.Random, members: list[Member], today: date) -> None:
-    """About a year of study: each member works through courses suited to their job, at
-    their own pace; some stop part-way, a few never start. Dates cluster before 七一 and in
-    the year-end rush."""
-    courses = list(db.session.scalars(select(Course).where(Course.status == CourseStatus.PUBLISHED)))
-    if not courses:
+def _history(rng: random.Random, members: list[Member], today: date, seed: int) -> None:
+    """A year of study from the recommender's generator (recommender/synthetic.py), mapped onto
+    the starter courses and the city: each occupation's interests and age effects, hidden tastes,
+    courses that follow their prerequisites, branches that assign courses (stored as real
+    assignments, most members finishing them shortly before the due date), 七一 and the year-end
+    rush, members who join late or drop out. Every lesson goes through the study rules (events,
+    counters, 学时, points) as the phone's would; some members stop part-way through their
+    latest course, and the demo member is one text lesson short of finishing theirs."""
+    courses = list(db.session.scalars(select(Course).where(Course.status == CourseStatus.PUBLISHED)
+                                      .order_by(Course.slug)))
+    if not courses or not members:
         return
+    branches = list(db.session.scalars(select(Organization).where(Organization.kind == OrgKind.BRANCH)
+                                       .order_by(Organization.code)))
+    people = pd.DataFrame({"member_id": [m.id for m in members],
+                           "age": [today.year - m.birth_year for m in members],
+                           "occupation": [m.occupation for m in members],
+                           "branch_id": [m.home_org.code for m in members]})
+    catalogue = pd.DataFrame({"course_id": [c.slug for c in courses], "category": [c.category for c in courses],
+                              "audience": [list(c.audience or []) for c in courses],
+                              "prerequisites": [list(c.prerequisites or []) for c in courses]})
+    industries = pd.DataFrame({"branch_id": [b.code for b in branches],
+                               "industry": [_main_occupation(b.code) for b in branches]})
+    start = datetime.combine(today - timedelta(days=365), time(0))
+    end = datetime.combine(today - timedelta(days=1), time(23, 59, 59))
+    study = simulate_study(people, catalogue, industries, n_completions=int(len(members) * COURSES_PER_MEMBER),
+                           start=start, end=end, random_state=seed)
+
+    by_code = {b.code: b for b in branches}
+    by_slug = {c.slug: c for c in courses}
+    for row in study.assignments.itertuples(index=False):
+        made = assign(actor=None, org=by_code[row.branch_id], course=by_slug[row.course_id],
+                      due_on=pd.Timestamp(row.due_on).date())
+        made.created_at = from_aware(datetime.combine(pd.Timestamp(row.assigned_on).date(), time(9),
+                                                      tzinfo=academy_zone()))
+    done: dict[int, list[tuple[Course, datetime]]] = {}
+    for member_id, slug, at in study.interactions.itertuples(index=False):
+        done.setdefault(int(member_id), []).append((by_slug[slug], pd.Timestamp(at).to_pydatetime()))
     zone = academy_zone()
-    start = today - timedelta(days=365)
     for member in members:
-        keen = rng.random()
-        if keen < 0.06:
-            continue  # registered, never studied
-        taste = TASTE.get(member.occupation, {})
-        weights = [1 + taste.get(c.category, 0) + (3 if member.occupation in (c.audience or []) else 0)
-                   for c in courses]
-        count = min(len(courses), max(1, int(keen * 9)))
-        chosen: list[Course] = []
-        while len(chosen) < count:
-            pick = rng.choices(courses, weights=weights)[0]
-            if pick not in chosen:
-                chosen.append(pick)
-        member_demo = member.phone == MEMBER_PHONE
-        for index, course in enumerate(chosen):
-            day = _study_day(rng, start, today)
-            lessons = course.required_lessons
-            last = index == len(chosen) - 1
-            if last and member_demo:
+        taken = done.get(member.id, [])
+        if not taken:
+            continue
+        lessons_of: list[tuple[Course, list, datetime]] = []
+        for index, (course, at) in enumerate(taken):
+            lessons = list(course.required_lessons)
+            last = index == len(taken) - 1
+            if last and member.phone == MEMBER_PHONE:
                 # The demo member stopped one text lesson short of finishing: the quick tour
                 # (open it, finish it, see the 学时 arrive) works on their first login.
                 texts = [lesson for lesson in lessons if lesson.kind == "text"]
                 lessons = [lesson for lesson in lessons if lesson is not texts[-1]] if texts else lessons[:-1]
-                day = today - timedelta(days=3)
-            elif last and rng.random() < 0.3:
+                at = datetime.combine(today - timedelta(days=2), time(20, 30))
+            elif last and len(taken) > 1 and rng.random() < 0.2:
                 lessons = lessons[:rng.randint(1, max(1, len(lessons) - 1))]
-            for number, lesson in enumerate(lessons):
-                moment = datetime.combine(day + timedelta(days=number // 2),
-                                          time(rng.choice((7, 8, 12, 13, 20, 21)), rng.randrange(60)),
-                                          tzinfo=zone)
-                at = from_aware(moment)
-                if at.date() > today:
-                    break
-                progress = study.lesson_progress(member, lesson)
-                progress.time_spent_s = lesson.min_dwell_s + rng.randint(0, lesson.duration_s)
-                progress.position = 1.0
-                if lesson.kind == "quiz":
-                    progress.best_score = rng.choice((80, 90, 100))
-                study.complete_lesson(member, lesson, at)
+            lessons_of.append((course, lessons, at))
+        _study(rng, member, lessons_of, zone)
 
 
-def _study_day(rng: random.Random, start: date, today: date) -> date:
-    """A day within the past year, with peaks in June (before 七一) and in December (the
-    year-end rush to reach the target)."""
-    roll = rng.random()
-    for month, share in ((6, 0.15), (12, 0.30)):
-        if roll < share:
-            for year in (today.year, today.year - 1):
-                first = date(year, month, 1)
-                if start <= first and first + timedelta(days=29) <= today:
-                    return first + timedelta(days=rng.randint(0, 29))
-    return start + timedelta(days=rng.randint(0, (today - start).days))
+COURSES_PER_MEMBER = 6.0  # completions a year for the average member (the starter library has 16 courses)
+
+
+def _main_occupation(branch_code: str) -> str | None:
+    """The occupation most of a branch's members have: its industry for the generator."""
+    weights = _occupations_of(branch_code)
+    return max(weights, key=weights.get) if weights else None
+
+
+def _occupations_of(branch_code: str) -> dict[str, int]:
+    if branch_code in BRANCH_OCCUPATIONS:
+        return BRANCH_OCCUPATIONS[branch_code]
+    for code, _name, _industry, occupations, *_rest in COMMITTEES:
+        if branch_code.startswith(code + "-"):
+            return occupations
+    return {}
+
+
+def _study(rng: random.Random, member: Member, courses: list[tuple[Course, list, datetime]], zone) -> None:
+    """Study the lessons of each course, spread over the days before the moment it was finished,
+    as one batch of study events under the same rules as the phone's."""
+    events: list[Event] = []
+    for _course, lessons, finished in courses:
+        n = len(lessons)
+        for number, lesson in enumerate(lessons):
+            days_before = (n - 1 - number) // 2
+            moment = finished - timedelta(days=days_before, minutes=7 * (n - 1 - number))
+            at = from_aware(moment.replace(tzinfo=zone))
+            spent = lesson.min_dwell_s + rng.randint(0, max(lesson.duration_s, 60))
+            if lesson.kind == "quiz":
+                answers = tuple(tuple(sorted(q["answer"])) for q in lesson.questions)
+                events.append(Event(id=uuid.UUID(int=rng.getrandbits(128)), lesson=lesson, kind="answer",
+                                    occurred_at=at, time_spent_s=spent, answers=answers))
+            else:
+                kind = "complete"
+                events.append(Event(id=uuid.UUID(int=rng.getrandbits(128)), lesson=lesson, kind=kind,
+                                    occurred_at=at, position=1.0, progress=1.0, time_spent_s=spent))
+    if not events:
+        return
+    session = MemberStudy(member)
+    now = utcnow()
+    db.session.execute(insert(StudyEvent), [session.row_values(e) | {"received_at": now} for e in events])
+    session.preload(list({e.lesson.id: e.lesson for e in events}.values()), [e.occurred_at for e in events])
+    for event in sorted(events, key=lambda e: e.occurred_at):
+        session.apply(event)

@@ -1,13 +1,10 @@
 """The client's address, honouring only as many proxy hops as configured."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 
 
 def client_address() -> str:
-    hops = int(current_app.config.get("TRUSTED_PROXIES", 0))
-    if hops:
-        forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",") if p.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
+    # With HONGFAN_TRUSTED_PROXIES > 0, werkzeug's ProxyFix (learning/ops) has already taken the
+    # address that many hops back in X-Forwarded-For; without it the header is ignored.
     return request.remote_addr or "unknown"

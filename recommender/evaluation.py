@@ -7,14 +7,21 @@ everything the same score cannot look good by the luck of the sort order.
 Splits
   * ``latest``: each member's latest completion is hidden (leave-latest-out); the member's other
     completions are the history.
-  * ``cold_start``: a sample of members is hidden entirely; only age and occupation are known.
+  * ``cold_start``: a sample of members is hidden entirely; only age, occupation and the other
+    member attributes (e.g. the branch) are known.
   * ``new_course``: every completion of a sample of courses is hidden; those courses still exist in
     the catalogue (text, category, audience).  As in the usual item cold-start protocol the
     candidates are the hidden courses only: which new course suits which member.
 
+On a small academy one 10 % share of members (or courses) is a handful of cases, so
+``cold_start`` and ``new_course`` pool disjoint folds until enough members (courses) have been
+hidden, or all of them have (``n_folds``); every model sees the same folds.
+
 Metrics per split: HR@10 and NDCG@10 of one hidden course against 99 sampled courses the member had
-not taken; recall@20 over the whole catalogue (hits / min(20, hidden courses)); coverage@10 = share
-of the catalogue appearing in someone's top 10.
+not taken — on a catalogue too small for 99, against every course the member had not taken, which
+the table and the JSON say (``negatives``); recall@20 over the whole catalogue (hits / min(20,
+hidden courses)); coverage@10 = share of the catalogue appearing in someone's top 10.  The notes
+under the table also say when a small catalogue makes HR@10 or recall@20 the same for any model.
 
 Command line: ``python -m recommender.evaluation --synthetic`` (or ``--movielens-like``, or
 ``--interactions/--members/--courses`` CSV or Parquet files) prints the table and writes JSON with ``--output``; the app's
@@ -122,104 +129,179 @@ def leave_latest_out(interactions: pd.DataFrame) -> Split:
     return Split("latest", df[~test_rows], test)
 
 
-def cold_start_split(interactions: pd.DataFrame, fraction: float = 0.1, random_state: int = 0) -> Split:
-    """Hide every completion of a random ``fraction`` of members."""
+def cold_start_split(interactions: pd.DataFrame, fraction: float = 0.1, random_state: int = 0,
+                     fold: int = 0) -> Split:
+    """Hide every completion of a random ``fraction`` of members.  ``fold`` k hides the k-th such
+    share of one random order of the members, so folds 0, 1, … are disjoint."""
     rng = np.random.default_rng(random_state)
-    members = pd.unique(interactions["member_id"].to_numpy(dtype=object))
-    hidden = set(rng.choice(members, max(1, int(round(fraction * len(members)))), replace=False).tolist())
+    members = rng.permutation(pd.unique(interactions["member_id"].to_numpy(dtype=object)))
+    size = max(1, int(round(fraction * len(members))))
+    hidden = set(members[fold * size:(fold + 1) * size].tolist())
     mask = interactions["member_id"].isin(hidden).to_numpy()
     test = interactions[mask].groupby("member_id", sort=False)["course_id"].agg(list).to_dict()
     return Split("cold_start", interactions[~mask], test, history_hidden=True)
 
 
-def new_course_split(interactions: pd.DataFrame, fraction: float = 0.1, random_state: int = 0) -> Split:
-    """Hide every completion of a random ``fraction`` of the courses anyone completed."""
+def new_course_split(interactions: pd.DataFrame, fraction: float = 0.1, random_state: int = 0,
+                     fold: int = 0) -> Split:
+    """Hide every completion of a random ``fraction`` of the courses anyone completed (``fold``
+    as in ``cold_start_split``)."""
     rng = np.random.default_rng(random_state)
-    courses = pd.unique(interactions["course_id"].to_numpy(dtype=object))
-    hidden = set(rng.choice(courses, max(1, int(round(fraction * len(courses)))), replace=False).tolist())
+    courses = rng.permutation(pd.unique(interactions["course_id"].to_numpy(dtype=object)))
+    size = max(1, int(round(fraction * len(courses))))
+    hidden = set(courses[fold * size:(fold + 1) * size].tolist())
     mask = interactions["course_id"].isin(hidden).to_numpy()
     test = interactions[mask].groupby("member_id", sort=False)["course_id"].agg(list).to_dict()
     return Split("new_course", interactions[~mask], test, candidates=sorted(hidden, key=str))
 
 
-def make_split(name: str, interactions: pd.DataFrame, random_state: int = 0) -> Split:
+def n_folds(name: str, interactions: pd.DataFrame, fraction: float = 0.1, min_members: int = 2_000,
+            min_courses: int = 20) -> int:
+    """How many disjoint folds of a split to pool, so that its figures rest on enough cases.
+
+    One fold hides 10 % of the members (``cold_start``) or courses (``new_course``).  On a large
+    academy one fold is plenty; on a small one (a pilot, the demo: a few hundred members and a
+    16-course library) one fold would be a couple of dozen members or two courses, and its
+    figures would be noise.  Folds are added until at least ``min_members`` test members (and,
+    for ``new_course``, ``min_courses`` hidden courses) or until everyone (every course) has been
+    hidden once.  Every model is fitted and measured on the same folds.  ``latest`` already tests
+    every member with two or more completions: one fold."""
+    if name == "latest":
+        return 1
+    column = "member_id" if name == "cold_start" else "course_id"
+    n = int(interactions[column].nunique())
+    size = max(1, int(round(fraction * n)))
+    most = max(1, -(-n // size))
+    if name == "cold_start":
+        return int(min(most, -(-min_members // size)))
+    return int(min(most, -(-min_courses // size)))
+
+
+def make_split(name: str, interactions: pd.DataFrame, random_state: int = 0, fold: int = 0) -> Split:
     if name == "latest":
         return leave_latest_out(interactions)
     if name == "cold_start":
-        return cold_start_split(interactions, random_state=random_state)
+        return cold_start_split(interactions, random_state=random_state, fold=fold)
     if name == "new_course":
-        return new_course_split(interactions, random_state=random_state)
+        return new_course_split(interactions, random_state=random_state, fold=fold)
     raise ValueError(f"unknown split {name!r}; choose from {SPLITS}")
 
 
 # ---------------------------------------------------------------- running models
-def evaluate_split(models: Mapping[str, object], split: Split, members: pd.DataFrame | None,
+def evaluate_split(models: Mapping[str, object], split: Split | Sequence[Split], members: pd.DataFrame | None,
                    courses: pd.DataFrame | None, *, n_negatives: int = 99, k: int = 10,
                    recall_k: int = 20, max_test_members: int | None = 2_000,
                    random_state: int = 0, log: Callable[[str], None] | None = None) -> dict:
-    """Fit every model on ``split.train`` and measure it on the same test members, negatives and
-    catalogue.  Returns {model name: {metric: value}}."""
+    """Fit every model on each fold's ``train`` and measure it on the same test members, negatives
+    and catalogue; the folds' cases are pooled.  Returns {model name: {metric: value}}.
+
+    Each case ranks the hidden course against ``n_negatives`` courses sampled from those the member
+    has not taken (and, on ``new_course``, that are new).  When fewer exist — a small catalogue —
+    every such course is a negative; ``negatives`` in each model's figures says how many a case
+    had on average, and ``format_table`` prints a note.  A case with no such course at all (a
+    member who took every candidate) is left out and counted in ``skipped``."""
+    folds = [split] if isinstance(split, Split) else list(split)
     rng = np.random.default_rng(random_state)
-    catalogue = _catalogue_ids(split, courses)
-    position = {c: i for i, c in enumerate(catalogue)}
-    history = _histories(split.train)
     attrs = _member_attributes(members)
-    allowed = np.ones(len(catalogue), dtype=bool)
-    if split.candidates is not None:
-        allowed[:] = False
-        allowed[[position[c] for c in split.candidates if c in position]] = True
-    test_members = [m for m in split.test if any(c in position for c in split.test[m])]
-    if max_test_members is not None and len(test_members) > max_test_members:
-        pick = rng.choice(len(test_members), max_test_members, replace=False)
-        test_members = [test_members[i] for i in np.sort(pick)]
+    per_model: dict[str, dict[str, list]] = {name: {"hr": [], "ndcg": [], "rec": [], "tops": [], "fit": [], "score": []}
+                                             for name in models}
+    n_negs, n_candidates, allowed_ids, skipped = [], [], set(), 0
+    for fold in folds:
+        catalogue = _catalogue_ids(fold, courses)
+        position = {c: i for i, c in enumerate(catalogue)}
+        history = _histories(fold.train)
+        allowed = np.ones(len(catalogue), dtype=bool)
+        if fold.candidates is not None:
+            allowed[:] = False
+            allowed[[position[c] for c in fold.candidates if c in position]] = True
+        allowed_ids.update(c for c, ok in zip(catalogue, allowed) if ok)
+        test_members = [m for m in fold.test if any(c in position for c in fold.test[m])]
+        if max_test_members is not None and len(test_members) > max_test_members:
+            pick = rng.choice(len(test_members), max_test_members, replace=False)
+            test_members = [test_members[i] for i in np.sort(pick)]
 
-    cases = []
-    for m in test_members:
-        hist = [] if split.history_hidden else history.get(m, [])
-        targets = [position[c] for c in split.test[m] if c in position]
-        owned = np.zeros(len(catalogue), dtype=bool)
-        owned[[position[c] for c in hist if c in position]] = True
-        owned[targets] = True
-        free = np.flatnonzero(~owned & allowed)
-        negs = rng.choice(free, min(n_negatives, free.size), replace=False)
-        positive = targets[int(rng.integers(len(targets)))]
-        age, occupation, extra = attrs.get(m, (None, None, {}))
-        cases.append((Profile(age=age, occupation=occupation, history=hist, attributes=extra), positive, negs,
-                      np.array(targets), np.array([position[c] for c in hist if c in position], dtype=int)))
+        cases = []
+        for m in test_members:
+            hist = [] if fold.history_hidden else history.get(m, [])
+            targets = [position[c] for c in fold.test[m] if c in position]
+            owned = np.zeros(len(catalogue), dtype=bool)
+            owned[[position[c] for c in hist if c in position]] = True
+            owned[targets] = True
+            free = np.flatnonzero(~owned & allowed)
+            if free.size == 0:
+                skipped += 1          # nothing to rank the course against: no model can differ
+                continue
+            negs = rng.choice(free, min(n_negatives, free.size), replace=False)
+            n_negs.append(negs.size)
+            seen = np.zeros(len(catalogue), dtype=bool)
+            seen[[position[c] for c in hist if c in position]] = True
+            n_candidates.append(int((allowed & ~seen).sum()))
+            positive = targets[int(rng.integers(len(targets)))]
+            age, occupation, extra = attrs.get(m, (None, None, {}))
+            cases.append((Profile(age=age, occupation=occupation, history=hist, attributes=extra), positive, negs,
+                          np.array(targets), np.array([position[c] for c in hist if c in position], dtype=int)))
 
+        for name, model in models.items():
+            got = per_model[name]
+            started = time.perf_counter()
+            model.fit(fold.train, members=members, courses=courses)
+            got["fit"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            for profile, positive, negs, targets, hist_idx in cases:
+                scores = np.asarray(model.score(profile, catalogue), dtype=float)
+                scores = np.where(np.isnan(scores), -np.inf, scores)
+                got["hr"].append(hit_rate_at_k(scores[positive], scores[negs], k))
+                got["ndcg"].append(ndcg_at_k(scores[positive], scores[negs], k))
+                candidates = np.where(allowed, scores, -np.inf)
+                candidates[hist_idx] = -np.inf
+                relevant = np.zeros(len(catalogue), dtype=bool)
+                relevant[targets] = True
+                got["rec"].append(recall_at_k(candidates, relevant, recall_k))
+                top = np.argsort(-candidates, kind="stable")[:k]
+                # never the excluded courses; ids, so that folds with other catalogues pool
+                got["tops"].append([catalogue[i] for i in top[np.isfinite(candidates[top])]])
+            got["score"].append(time.perf_counter() - started)
+
+    name_of = folds[0].name if folds else ""
     results = {}
-    for name, model in models.items():
-        started = time.perf_counter()
-        model.fit(split.train, members=members, courses=courses)
-        fitted = time.perf_counter() - started
-        hr, ndcg, rec, tops = [], [], [], []
-        started = time.perf_counter()
-        for profile, positive, negs, targets, hist_idx in cases:
-            scores = np.asarray(model.score(profile, catalogue), dtype=float)
-            scores = np.where(np.isnan(scores), -np.inf, scores)
-            hr.append(hit_rate_at_k(scores[positive], scores[negs], k))
-            ndcg.append(ndcg_at_k(scores[positive], scores[negs], k))
-            candidates = np.where(allowed, scores, -np.inf)
-            candidates[hist_idx] = -np.inf
-            relevant = np.zeros(len(catalogue), dtype=bool)
-            relevant[targets] = True
-            rec.append(recall_at_k(candidates, relevant, recall_k))
-            top = np.argsort(-candidates, kind="stable")[:k]
-            tops.append(top[np.isfinite(candidates[top])].tolist())  # never the excluded courses
-        scored = time.perf_counter() - started
+    n_cases = len(n_negs)
+    for name, got in per_model.items():
         results[name] = {
-            f"HR@{k}": float(np.mean(hr)) if hr else float("nan"),
-            f"NDCG@{k}": float(np.mean(ndcg)) if ndcg else float("nan"),
-            f"recall@{recall_k}": float(np.nanmean(rec)) if rec else float("nan"),
-            f"coverage@{k}": coverage(tops, int(allowed.sum())),
-            "members": len(cases),
-            "fit_s": round(fitted, 2),
-            "score_ms": round(1000 * scored / max(len(cases), 1), 3),
+            f"HR@{k}": float(np.mean(got["hr"])) if got["hr"] else float("nan"),
+            f"NDCG@{k}": float(np.mean(got["ndcg"])) if got["ndcg"] else float("nan"),
+            f"recall@{recall_k}": float(np.nanmean(got["rec"])) if got["rec"] else float("nan"),
+            f"coverage@{k}": coverage(got["tops"], len(allowed_ids)),
+            "members": n_cases,
+            "skipped": skipped,
+            "folds": len(folds),
+            "negatives": round(float(np.mean(n_negs)), 2) if n_negs else 0.0,
+            "negatives_min": int(min(n_negs)) if n_negs else 0,
+            "negatives_sampled": n_negatives,
+            "candidates": round(float(np.mean(n_candidates)), 2) if n_candidates else 0.0,
+            "fit_s": round(float(np.sum(got["fit"])), 2),
+            "score_ms": round(1000 * float(np.sum(got["score"])) / max(n_cases, 1), 3),
         }
         if log:
-            log(f"  {split.name:<11} {name:<28} " + "  ".join(
+            log(f"  {name_of:<11} {name:<28} " + "  ".join(
                 f"{key}={value:.4f}" for key, value in results[name].items() if key.startswith(("HR", "NDCG", "recall"))))
+    # The first model against each other one on the same cases: the mean difference in NDCG@k
+    # with a 95 % paired-bootstrap interval, so that "ahead" can be told from noise.
+    names = list(per_model)
+    if len(names) > 1 and n_cases:
+        first = np.asarray(per_model[names[0]]["ndcg"])
+        resample = np.random.default_rng(random_state).integers(0, n_cases, (_BOOTSTRAP, n_cases))
+        results[names[0]][f"NDCG@{k} margin"] = {
+            other: _margin(first - np.asarray(per_model[other]["ndcg"]), resample) for other in names[1:]}
     return results
+
+
+_BOOTSTRAP = 1_000
+
+
+def _margin(diff: np.ndarray, resample: np.ndarray) -> dict[str, float]:
+    means = diff[resample].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"mean": round(float(diff.mean()), 4), "ci95": [round(float(low), 4), round(float(high), 4)]}
 
 
 def _catalogue_ids(split: Split, courses: pd.DataFrame | None) -> list:
@@ -283,8 +365,9 @@ def evaluate(interactions: pd.DataFrame, members: pd.DataFrame | None = None,
         "splits": {},
     }
     for name in splits:
-        split = make_split(name, interactions, random_state)
-        report["splits"][name] = evaluate_split(models, split, members, courses,
+        folds = [make_split(name, interactions, random_state, fold)
+                 for fold in range(n_folds(name, interactions, min_members=max_test_members or 2_000))]
+        report["splits"][name] = evaluate_split(models, folds, members, courses,
                                                 max_test_members=max_test_members,
                                                 random_state=random_state, log=log)
     if print_table:
@@ -306,7 +389,8 @@ def format_table(report: dict) -> str:
     splits = list(report["splits"])
     if not splits:
         return "(no splits)"
-    metrics = [m for m in next(iter(report["splits"][splits[0]].values())) if "@" in m]
+    metrics = [m for m, v in next(iter(report["splits"][splits[0]].values())).items()
+               if "@" in m and isinstance(v, (int, float))]
     models = list(report["splits"][splits[0]])
     width = 10
     group = width * len(metrics)
@@ -329,7 +413,47 @@ def format_table(report: dict) -> str:
     d = report.get("data", {})
     lines.append(f"data: {d.get('members')} members, {d.get('courses')} courses, "
                  f"{d.get('completions')} completions; * = best in its column")
+    lines.extend(split_notes(report))
     return "\n".join(lines)
+
+
+def split_notes(report: dict) -> list[str]:
+    """What a reader must know to read each split's figures: pooled folds, negatives that are
+    every unseen course rather than a sample, metrics that a small catalogue makes trivial."""
+    notes = []
+    for s, by_model in report["splits"].items():
+        first = next(iter(by_model.values()), {})
+        if "negatives" not in first:
+            continue
+        k = next((int(m.split("@")[1]) for m in first if m.startswith("HR@")), 10)
+        recall_k = next((int(m.split("@")[1]) for m in first if m.startswith("recall@")), 20)
+        parts = [f"{first['members']} test members" + (f" in {first['folds']} folds" if first.get("folds", 1) > 1 else "")
+                 + (f" ({first['skipped']} left out: no unseen candidate)" if first.get("skipped") else "")]
+        if first["negatives_min"] < first["negatives_sampled"]:
+            parts.append(f"fewer than {first['negatives_sampled']} unseen courses: every unseen course is a negative "
+                         f"({first['negatives']:.1f} per case on average, at least {first['negatives_min']})")
+        else:
+            parts.append(f"{first['negatives_sampled']} sampled negatives per case")
+        if first["negatives"] < k:
+            parts.append(f"HR@{k} is near 1 for any model")
+        if first["candidates"] <= recall_k:
+            parts.append(f"recall@{recall_k} is 1 for any model (≤ {recall_k} candidates)")
+        notes.append(f"{s}: " + "; ".join(parts))
+    for s, by_model in report["splits"].items():
+        first_name, first = next(iter(by_model.items()), (None, {}))
+        margins = next((v for m, v in first.items() if m.endswith(" margin")), None)
+        if not margins:
+            continue
+        metric = next(m for m in first if m.endswith(" margin"))[: -len(" margin")]
+        baselines = {m: v for m, v in margins.items() if not m.startswith(first_name)}
+        if not baselines:
+            continue
+        best = max(baselines, key=lambda m: by_model[m][metric])
+        margin = baselines[best]
+        low, high = margin["ci95"]
+        notes.append(f"{s}: {first_name} − best other ({best}): {metric} {margin['mean']:+.4f} "
+                     f"(95% paired bootstrap {low:+.4f} … {high:+.4f})")
+    return notes
 
 
 def _short(metric: str) -> str:

@@ -18,8 +18,8 @@ from .signals import Signals
 
 # name → the model part it belongs to (the ablation in the evaluation removes parts)
 FEATURE_PARTS: dict[str, str] = {
-    "pop": "base",              # log completions of the course
-    "pop_recent": "base",       # log completions in the latest slice of time (trends, seasons)
+    "pop": "base",              # log share of the completions that are of the course
+    "pop_recent": "base",       # the same in the latest slice of time (trends, seasons)
     "hist_len": "base",         # log length of the member's history (lets the combiner gate)
     "ease": "collaborative",    # EASE score of the history
     "knn": "collaborative",     # recency-weighted item-kNN cosine to the history
@@ -28,7 +28,8 @@ FEATURE_PARTS: dict[str, str] = {
     "age_occ_pop": "demographic",  # log P(course | occupation, age ± a few years)
     "occ_lift": "demographic",  # how much more the occupation takes it than everyone
     "band_lift": "demographic",  # how much more the age band takes it than everyone
-    "attr_lift": "demographic",  # summed lifts of other member attributes (e.g. the branch)
+    "attr_lift": "demographic",  # per other member attribute (e.g. the branch): "attr_lift:0", "attr_lift:1", …
+    "attr_pop": "demographic",   # per attribute: log P(course | the member's value), "attr_pop:0", …
     "content_hist": "content",  # recency-weighted text similarity to the history
     "cat_hist": "content",      # recency-weighted share of the history in the course's category
     "content_pop": "content",   # how popular the courses with similar text are
@@ -44,9 +45,22 @@ MONOTONE = {"ease": 1, "knn": 1, "seq": 1, "group_pop": 1, "age_occ_pop": 1, "co
             "content_pop": 1, "audience": 1, "occ_text": 1, "dismiss_sim": -1}
 
 
-def active_features(parts: frozenset[str], with_dismissals: bool) -> tuple[str, ...]:
-    return tuple(name for name, part in FEATURE_PARTS.items()
-                 if part == "base" or part in parts or (part == "dismissal" and with_dismissals))
+def active_features(parts: frozenset[str], with_dismissals: bool, n_attributes: int = 0) -> tuple[str, ...]:
+    """The feature names a model with these parts uses; each member attribute gets its own lift
+    feature, so the combiner weighs a branch and, say, a region separately."""
+    out = []
+    for name, part in FEATURE_PARTS.items():
+        if part == "base" or part in parts or (part == "dismissal" and with_dismissals):
+            out.extend([f"{name}:{a}" for a in range(n_attributes)] if name in _PER_ATTRIBUTE else [name])
+    return tuple(out)
+
+
+def monotone(name: str) -> int:
+    """The direction the combiner may use a feature in (see ``MONOTONE``)."""
+    return 1 if name.split(":")[0] in _PER_ATTRIBUTE else MONOTONE.get(name, 0)
+
+
+_PER_ATTRIBUTE = ("attr_lift", "attr_pop")
 
 
 @dataclass
@@ -92,9 +106,9 @@ def profile_features(ctx: FeatureContext, hist: np.ndarray, group: int, occ_buck
     out: dict[str, np.ndarray] = {}
     for name in ctx.features:
         if name == "pop":
-            v = np.log1p(s.item_count)
+            v = s.log_p_global
         elif name == "pop_recent":
-            v = np.log1p(s.recent_count)
+            v = s.log_p_recent
         elif name == "hist_len":
             v = np.full(n, np.log1p(hist.size), dtype=np.float32)
         elif name == "ease":
@@ -113,10 +127,9 @@ def profile_features(ctx: FeatureContext, hist: np.ndarray, group: int, occ_buck
             v = s.occ_lift[occ_bucket]
         elif name == "band_lift":
             v = s.band_lift[band]
-        elif name == "attr_lift":
-            v = zeros.copy()
-            for lift, code in zip(s.attr_lift, attr_codes):
-                v = v + lift[code]
+        elif name.startswith(("attr_lift:", "attr_pop:")):
+            kind, a = name.split(":")
+            v = getattr(s, kind)[int(a)][attr_codes[int(a)]]
         elif name == "content_hist":
             v = r @ ctx.content.similarity[hist] if (ctx.content is not None and hist.size) else zeros
         elif name == "cat_hist":
@@ -209,9 +222,9 @@ def _pair_chunk(ctx, ex, pe, pi, n_hist, r, q):
     n = pe.size
     for name in ctx.features:
         if name == "pop":
-            v = np.log1p(s.item_count[pi])
+            v = s.log_p_global[pi]
         elif name == "pop_recent":
-            v = np.log1p(s.recent_count[pi])
+            v = s.log_p_recent[pi]
         elif name == "hist_len":
             v = np.log1p(cnt)
         elif name == "ease":
@@ -229,10 +242,9 @@ def _pair_chunk(ctx, ex, pe, pi, n_hist, r, q):
             v = s.occ_lift[ex.occ_bucket[pe], pi]
         elif name == "band_lift":
             v = s.band_lift[ex.band[pe], pi]
-        elif name == "attr_lift":
-            v = np.zeros(n, dtype=np.float32)
-            for a, lift in enumerate(s.attr_lift):
-                v += lift[ex.attr_codes[pe, a], pi]
+        elif name.startswith(("attr_lift:", "attr_pop:")):
+            kind, a = name.split(":")
+            v = getattr(s, kind)[int(a)][ex.attr_codes[pe, int(a)], pi]
         elif name == "content_hist":
             v = (np.bincount(rep, r[entry] * ctx.content.similarity[hi_items, ci], minlength=n)
                  if ctx.content is not None else np.zeros(n))

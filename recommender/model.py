@@ -15,12 +15,16 @@ one score:
   similar text are, whether the course's audience names the occupation, and the text's
   similarity to the occupation's name.
 
-The combiner (gradient-boosted trees with monotone constraints) is trained inside ``fit`` to pick
-each sampled member's *next* course out of sampled negatives, from signals computed without that
-course.  Some sampled members are trained with their whole history hidden and some courses with
-all their completions hidden, so the combiner learns how to serve a new member (age and occupation
-only) and a new course (text only) from the same examples, instead of hand-written rules.
-Members with and without a history get separate combiners.
+The combiner is trained inside ``fit`` to pick each sampled member's *next* course out of sampled
+negatives, from signals computed without that course.  Some sampled members are trained with their
+whole history hidden and some courses with all their completions hidden, so the combiner learns how
+to serve a new member (age, occupation, branch only) and a new course (text only) from the same
+examples, instead of hand-written rules.  Members with and without a history, and courses with and
+without completions, get separate combiners.  Each is a logistic regression or gradient-boosted
+trees with monotone constraints, whichever ranks held-out members' courses better (the choice and
+both scores are in ``summary_["combiners"]``).  A small academy
+trains on several rounds of examples, each hiding only a few shares of its members, so that the
+signals the combiner learns from look like the ones it is served with.
 
 A member's dismissed courses (不感兴趣) score ``-inf`` and pull down courses similar to them (by
 text or by co-completion); when ``fit`` is given past dismissals, the combiner learns how much.
@@ -33,7 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import time as _time
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -49,9 +53,8 @@ from threadpoolctl import ThreadpoolController
 from . import persistence
 from .content import fit_content
 from .data import AGE_BAND_EDGES, Catalogue, Interactions, age_band, build_catalogue, read_interactions
-from .features import (MONOTONE, PARTS, Examples, FeatureContext, active_features,
-                       dismissal_similarity, pair_features, profile_features, recency_weights,
-                       sequence_weights)
+from .features import (PARTS, Examples, FeatureContext, active_features, monotone,
+                       dismissal_similarity, pair_features, profile_features)
 from .ids import IdMap
 from .profile import Profile, Recommendation
 from .reasons import Reason
@@ -76,10 +79,12 @@ class Recommender(BaseEstimator):
     max_occupations : at most this many occupation buckets (the most frequent).
     max_history : only the latest this many courses of a history are read.
     n_negatives : sampled non-completed courses per training example.
-    max_train_examples : members sampled to train the combiner.
+    max_train_examples : members sampled to train the combiner (per round).
+    max_rounds : on a small academy, up to this many rounds of examples (see ``_n_rounds``).
     cold_member_fraction : share of those trained with their whole history hidden.
     new_course_fraction : share of courses whose completions are hidden while training.
-    combiner : "gbm" (HistGradientBoostingClassifier) or "logistic".
+    combiner : "gbm" (HistGradientBoostingClassifier), "logistic", or "auto" (the default):
+        whichever of the two ranks held-out members' courses better (see ``_choose_combiner``).
     combiner_iter : boosting iterations for "gbm" (scoring time grows with it: ~50 µs per tree
         for 2,000 courses on one core).
     combiner_learning_rate : shrinkage of each boosting iteration.
@@ -110,9 +115,10 @@ class Recommender(BaseEstimator):
         max_history: int = 200,
         n_negatives: int = 20,
         max_train_examples: int = 30_000,
+        max_rounds: int = 8,
         cold_member_fraction: float = 0.15,
         new_course_fraction: float = 0.05,
-        combiner: str = "gbm",
+        combiner: str = "auto",
         combiner_iter: int = 60,
         combiner_learning_rate: float = 0.1,
         dismiss_penalty: float = 2.0,
@@ -134,6 +140,7 @@ class Recommender(BaseEstimator):
         self.max_history = max_history
         self.n_negatives = n_negatives
         self.max_train_examples = max_train_examples
+        self.max_rounds = max_rounds
         self.cold_member_fraction = cold_member_fraction
         self.new_course_fraction = new_course_fraction
         self.combiner = combiner
@@ -161,8 +168,8 @@ class Recommender(BaseEstimator):
         unknown = parts - set(PARTS)
         if unknown:
             raise ValueError(f"unknown parts {sorted(unknown)}; choose from {PARTS}")
-        if self.combiner not in ("gbm", "logistic"):
-            raise ValueError(f"combiner must be 'gbm' or 'logistic', got {self.combiner!r}")
+        if self.combiner not in ("auto", "gbm", "logistic"):
+            raise ValueError(f"combiner must be 'auto', 'gbm' or 'logistic', got {self.combiner!r}")
         rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
 
         catalogue = build_catalogue(courses, interactions["course_id"].to_numpy(dtype=object)
@@ -187,7 +194,7 @@ class Recommender(BaseEstimator):
         self.occupations_ = occupations
         self.groups_ = groups
         self.content_ = content
-        self.features_ = active_features(parts, with_dismissals)
+        self.features_ = active_features(parts, with_dismissals, len(self.attributes_))
         occ_rows = IdMap(list(dict.fromkeys(
             [*occupations.ids, *sorted({o for a in catalogue.audience for o in a}, key=str)])))
         self.occ_rows_ = occ_rows
@@ -198,19 +205,45 @@ class Recommender(BaseEstimator):
         self._occ_text_rows = occ_text_rows
 
         # --- training examples for the combiner -----------------------------------------
-        ex, pairs, labels, weights, signal_rows = self._examples(data, per_user, groups, occ_rows,
-                                                                 dis_ptr, dis_items, rng)
-        train_signals = self._signals(data, signal_rows, per_user, groups, parts, content)
-        ctx = self._context(train_signals)
-        x = pair_features(ctx, ex, pairs[0], pairs[1])
-        # Members with and without a history are different problems (which signals exist at
-        # all), so each gets its own combiner rather than one that must learn the gate.
-        pair_cold = (np.diff(ex.hist_ptr) == 0)[pairs[0]]
-        self.combiner_ = {}
-        for regime, rows in (("cold", pair_cold), ("warm", ~pair_cold)):
-            if labels[rows].min(initial=1) == 0 and labels[rows].max(initial=0) == 1:
+        # A small academy has few members, and one example per member would leave the combiner
+        # guessing: it gets several rounds of examples (see ``_examples``).
+        n_rounds = self._n_rounds(data)
+        cold_rank = rng.permutation(data.n_users)
+        xs, ys, colds, news, owners, n_examples = [], [], [], [], [], 0
+        for round_ in range(n_rounds):
+            ex, pairs, labels, signal_rows, ex_user = self._examples(
+                data, per_user, groups, occ_rows, dis_ptr, dis_items, rng, round_, cold_rank, n_rounds)
+            if not labels.size:
+                continue
+            train_signals = self._signals(data, signal_rows, per_user, groups, parts, content)
+            xs.append(pair_features(self._context(train_signals), ex, pairs[0], pairs[1]))
+            ys.append(labels)
+            # Members with and without a history are different problems (which signals exist
+            # at all), so each gets its own combiner rather than one that must learn the gate.
+            colds.append((np.diff(ex.hist_ptr) == 0)[pairs[0]])
+            # Likewise a course nobody has taken (its completions hidden) is judged by other
+            # signals than a course with a record: it gets its own combiner too, so that the
+            # examples about new courses do not blunt what popularity says about the others.
+            news.append(train_signals.item_count[pairs[1]] == 0)
+            # (example, member) of each pair: validation holds out whole members
+            owners.append(np.column_stack([pairs[0] + n_examples, ex_user[pairs[0]],
+                                           np.full(pairs[0].size, round_)]))
+            n_examples += int(ex.group.size)
+        x = np.concatenate(xs) if xs else np.zeros((0, len(self.features_)), dtype=np.float32)
+        labels = np.concatenate(ys) if ys else np.zeros(0, dtype=np.int8)
+        pair_cold = np.concatenate(colds) if colds else np.zeros(0, dtype=bool)
+        pair_new = np.concatenate(news) if news else np.zeros(0, dtype=bool)
+        owner = np.concatenate(owners) if owners else np.zeros((0, 3), dtype=np.int64)
+        self.combiner_, self.combiner_choice_ = {}, {}
+        regimes = (("cold", pair_cold & ~pair_new), ("warm", ~pair_cold & ~pair_new),
+                   ("cold_new", pair_cold & pair_new), ("warm_new", ~pair_cold & pair_new))
+        for regime, rows in regimes:
+            enough = labels[rows].sum() >= (_MIN_NEW_POSITIVES if regime.endswith("_new") else 1)
+            if enough and labels[rows].min(initial=1) == 0 and labels[rows].max(initial=0) == 1:
                 with _thread_limit(self.n_threads):
-                    self.combiner_[regime] = self._fit_combiner(x[rows], labels[rows], weights[rows], rng)
+                    kind, scores = self._choose_combiner(x[rows], labels[rows], owner[rows], rng)
+                    self.combiner_[regime] = self._fit_combiner(kind, x[rows], labels[rows], rng)
+                self.combiner_choice_[regime] = {"combiner": kind, "validation_auc": scores}
         if not self.combiner_:
             raise ValueError("too little data to train the combiner: need members with completions")
 
@@ -228,10 +261,12 @@ class Recommender(BaseEstimator):
             "first_completion": int(data.time.min()),
             "last_completion": int(data.time.max()),
             "dismissals": int(dis_items.size),
-            "training_examples": int(ex.group.size),
+            "training_examples": n_examples,
+            "training_rounds": n_rounds,
             "training_pairs": int(labels.size),
             "parts": sorted(parts),
             "features": list(self.features_),
+            "combiners": self.combiner_choice_,
             "fit_seconds": round(_time.perf_counter() - started, 3),
         }
         return self
@@ -313,18 +348,54 @@ class Recommender(BaseEstimator):
                               half_life=float(self.recency_half_life),
                               window=int(self.sequence_window), features=self.features_)
 
-    def _examples(self, data, per_user, groups, occ_rows, dis_ptr, dis_items, rng):
-        """Sample members, hide what each example must predict, and sample negatives.
+    def _n_rounds(self, data: Interactions) -> int:
+        """One round of examples when the academy has members enough (``_MIN_EXAMPLES``, or
+        ``max_train_examples`` if fewer); on a smaller one several, each with another share of the members in each role (see
+        ``_examples``), at most ``max_rounds`` and one per share."""
+        with_history = int((np.diff(data.user_ptr) >= 1).sum())
+        wanted = min(self.max_train_examples, _MIN_EXAMPLES)
+        if with_history >= wanted or self.cold_member_fraction <= 0:
+            return 1
+        shares = max(1, int(round(1.0 / self.cold_member_fraction)))
+        return int(np.clip(-(-wanted // max(with_history, 1)), 1, min(self.max_rounds, shares)))
 
-        Returns the examples, (example, course) pairs, labels and the mask of interaction rows
-        the training-time signals may use (everything except what the examples hide)."""
+    def _examples(self, data, per_user, groups, occ_rows, dis_ptr, dis_items, rng, round_, cold_rank, n_rounds):
+        """Choose members, hide what each example must predict, and sample negatives.
+
+        Each example hides part of one member's study, and the signals it is computed from are
+        computed without that part.  At serving time signals come from everything; so that the
+        combiner learns on signals like those, a round hides little: one share of the members
+        (``cold_member_fraction``) entirely, to learn cold start, and for the other members
+        chosen the latest course (to learn what comes next).
+
+        On a small academy the rounds cycle through the shares (by ``cold_rank``): in round r
+        share r is cold, the next share predicts its latest course, the one after its course
+        before the latest, and so on for ``_WARM_DEPTHS`` shares; every member thus gives one cold
+        and several warm examples over the rounds, while each round's signals lack only a few
+        shares' latest courses.
+
+        Returns the examples, (example, course) pairs, labels, the mask of interaction
+        rows the round's signals may use, and each example's member."""
         n_items = len(self.catalogue_)
         n_per_user = np.diff(data.user_ptr)
-        eligible = np.flatnonzero(n_per_user >= 1)
-        chosen = np.sort(rng.choice(eligible, min(self.max_train_examples, eligible.size), replace=False))
-        cold = rng.random(chosen.size) < self.cold_member_fraction
-        keep_ex = cold | (n_per_user[chosen] >= 2)
-        chosen, cold = chosen[keep_ex], cold[keep_ex]
+        if n_rounds == 1:
+            eligible = np.flatnonzero(n_per_user >= 1)
+            chosen = np.sort(rng.choice(eligible, min(self.max_train_examples, eligible.size), replace=False))
+            cold = rng.random(chosen.size) < self.cold_member_fraction
+            depth = np.zeros(chosen.size, dtype=np.int64)
+            keep_ex = cold | (n_per_user[chosen] >= 2)
+            chosen, cold, depth = chosen[keep_ex], cold[keep_ex], depth[keep_ex]
+        else:
+            shares = max(1, int(round(1.0 / self.cold_member_fraction)))
+            role = (cold_rank * shares // max(data.n_users, 1) - round_) % shares
+            depth_of = role - 1
+            is_cold = (role == 0) & (n_per_user >= 1)
+            is_warm = (role >= 1) & (depth_of < _WARM_DEPTHS) & (n_per_user >= depth_of + 2)
+            chosen = np.flatnonzero(is_cold | is_warm)
+            if chosen.size > self.max_train_examples:
+                chosen = np.sort(rng.choice(chosen, self.max_train_examples, replace=False))
+            cold = is_cold[chosen]
+            depth = np.where(cold, 0, depth_of[chosen]).astype(np.int64)
 
         signal_rows = np.ones(data.user.size, dtype=bool)
         # cold examples: the member's whole history is hidden; each of (up to) `_COLD_TARGETS`
@@ -337,14 +408,18 @@ class Recommender(BaseEstimator):
         cold_rows = cold_rows[order]
         rank = np.arange(cold_rows.size) - np.searchsorted(data.user[cold_rows], data.user[cold_rows])
         cold_rows = cold_rows[rank < _COLD_TARGETS]
-        # warm examples predict their latest course from the ones before it
+        # warm examples predict one course from the ones before it; it and everything after it
+        # is hidden from the signals
         warm = chosen[~cold]
-        warm_target = data.user_ptr[warm + 1] - 1
-        signal_rows[warm_target] = False
+        warm_target = data.user_ptr[warm + 1] - 1 - depth[~cold]
+        n_after = depth[~cold] + 1
+        hidden = np.repeat(warm_target, n_after) + (np.arange(n_after.sum()) - np.repeat(np.cumsum(n_after) - n_after, n_after))
+        signal_rows[hidden] = False
         chosen = np.concatenate([warm, data.user[cold_rows].astype(np.int64)])
         target_row = np.concatenate([warm_target, cold_rows])
         cold = np.concatenate([np.zeros(warm.size, dtype=bool), np.ones(cold_rows.size, dtype=bool)])
-        start, end = data.user_ptr[chosen], data.user_ptr[chosen + 1]
+        start = data.user_ptr[chosen]
+        end = target_row + 1                      # the history is everything before the target
         # new courses: every completion of a sample of courses is hidden
         taken = np.flatnonzero(np.bincount(data.item, minlength=n_items) > 0)
         n_new = int(round(self.new_course_fraction * taken.size))
@@ -376,49 +451,72 @@ class Recommender(BaseEstimator):
             occ_row=occ_row,
             dis_ptr=ex_dis_ptr, dis_items=dis_items[dis_src].astype(np.int64))
 
-        # negatives: half uniform (so unpopular and new courses are seen), half by popularity
-        # (so the combiner must separate the member's course from other popular ones), weighted
-        # back to uniform: then the combiner learns P(course | member) up to a constant, which
-        # ranks the whole catalogue correctly, instead of that divided by popularity
-        # Negatives come only from courses someone completed.  A catalogue course nobody has
-        # taken is, to the model, a new course; training on it as a negative would teach that
-        # new courses are never taken, and they could then never reach anyone.  The simulated
-        # new courses above carry the evidence about courses without completions instead.
+        # Negatives: courses drawn uniformly from those someone completed, as the evaluation
+        # draws them, so that the combiner learns P(course | member) up to a constant (which ranks
+        # the whole catalogue) rather than that divided by popularity.  A catalogue course nobody
+        # has taken is, to the model, a new course; training on it as a negative would teach that
+        # new courses are never taken, and they could then never reach anyone.  The simulated new
+        # courses above carry the evidence about courses without completions instead.
         n_ex, k = chosen.size, self.n_negatives
         ex_of_neg = np.repeat(np.arange(n_ex), k)
-        pop = np.bincount(data.item[signal_rows], minlength=n_items)[taken] + 1.0
         n_taken = taken.size
-        draw = lambda size: np.where(rng.random(size) < 0.5, rng.integers(0, n_taken, size),  # noqa: E731
-                                     rng.choice(n_taken, size, p=pop / pop.sum()))
-        neg = draw(ex_of_neg.size)
+        neg = rng.integers(0, n_taken, ex_of_neg.size)
         owned = np.sort(data.user.astype(np.int64) * n_items + data.item)
         for _ in range(3):
             clash = _contains(owned, chosen[ex_of_neg] * n_items + taken[neg])
             if not clash.any():
                 break
-            neg[clash] = draw(int(clash.sum()))
+            neg[clash] = rng.integers(0, n_taken, int(clash.sum()))
         ok = ~_contains(owned, chosen[ex_of_neg] * n_items + taken[neg])
-        q = 0.5 / n_taken + 0.5 * pop / pop.sum()
-        w_neg = (1.0 / n_taken) / q[neg[ok]]
         pair_ex = np.concatenate([np.arange(n_ex), ex_of_neg[ok]])
         pair_item = np.concatenate([data.item[target_row].astype(np.int64), taken[neg[ok]]])
         labels = np.concatenate([np.ones(n_ex, dtype=np.int8), np.zeros(ok.sum(), dtype=np.int8)])
-        # every negative can clash on a tiny catalogue (members who took everything): no weights
-        weights = np.concatenate([np.ones(n_ex), w_neg / w_neg.mean() if w_neg.size else w_neg])
-        return ex, (pair_ex, pair_item), labels, weights, signal_rows
+        return ex, (pair_ex, pair_item), labels, signal_rows, chosen
 
-    def _fit_combiner(self, x, labels, weights, rng):
-        if self.combiner == "logistic":
+    def _choose_combiner(self, x, labels, owner, rng) -> tuple[str, dict[str, float]]:
+        """With ``combiner="auto"``: hold out a quarter of the members, fit a logistic regression
+        and gradient-boosted trees on the rest, and keep whichever ranks the held-out members'
+        courses better (mean AUC of each example's course against its negatives).  A few hundred
+        members favour the few weights of the logistic model; tens of thousands let the trees
+        find interactions.  The selection sees at most ``_SELECTION_EXAMPLES`` examples."""
+        if self.combiner != "auto":
+            return self.combiner, {}
+        members = np.unique(owner[:, 1])
+        if members.size < 8:
+            return "logistic", {}
+        held = np.zeros(int(owner[:, 1].max()) + 1, dtype=bool)
+        held[rng.choice(members, max(1, members.size // 4), replace=False)] = True
+        examples = np.unique(owner[:, 0])
+        if examples.size > _SELECTION_EXAMPLES:
+            keep = np.zeros(int(owner[:, 0].max()) + 1, dtype=bool)
+            keep[rng.choice(examples, _SELECTION_EXAMPLES, replace=False)] = True
+            sample = keep[owner[:, 0]]
+        else:
+            sample = np.ones(labels.size, dtype=bool)
+        fit_rows = sample & ~held[owner[:, 1]]
+        val_rows = sample & held[owner[:, 1]]
+        if labels[fit_rows].min(initial=1) != 0 or labels[fit_rows].max(initial=0) != 1 or not val_rows.any():
+            return "logistic", {}
+        scores = {}
+        for kind in ("logistic", "gbm"):
+            model = self._fit_combiner(kind, x[fit_rows], labels[fit_rows], rng)
+            scores[kind] = round(_mean_auc(model.decision_function(x[val_rows]), labels[val_rows],
+                                           owner[val_rows, 0]), 5)
+        # the simpler model unless the trees are clearly better
+        return ("gbm" if scores["gbm"] > scores["logistic"] + 0.002 else "logistic"), scores
+
+    def _fit_combiner(self, kind, x, labels, rng):
+        if kind == "logistic":
             model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
-            return model.fit(x, labels, logisticregression__sample_weight=weights)
+            return model.fit(x, labels)
         model = HistGradientBoostingClassifier(
             max_iter=self.combiner_iter, learning_rate=self.combiner_learning_rate, max_leaf_nodes=15,
             # small academies (a demo, a pilot) still get splits; large ones get smooth leaves
             min_samples_leaf=int(np.clip(len(labels) // 200, 5, 50)),
             l2_regularization=1.0, early_stopping=False,
-            monotonic_cst=[MONOTONE.get(f, 0) for f in self.features_],
+            monotonic_cst=[monotone(f) for f in self.features_],
             random_state=int(rng.integers(2**31 - 1)))
-        return model.fit(x, labels, sample_weight=weights)
+        return model.fit(x, labels)
 
     # ------------------------------------------------------------------ serving
     def _audience_vector(self, occupation) -> np.ndarray:
@@ -482,6 +580,9 @@ class Recommender(BaseEstimator):
         x = np.column_stack([feats[f] for f in self.features_])
         with _thread_limit(self.n_threads):
             scores = self._combiner(state["hist"].size).decision_function(x).astype(np.float64)
+            new = self.signals_.item_count == 0
+            if new.any():
+                scores[new] = self._combiner(state["hist"].size, new=True).decision_function(x[new])
         if state["dismissed"].size:
             if "dismiss_sim" not in self.features_:
                 scores -= self.dismiss_penalty * dismissal_similarity(self.context_, state["dismissed"])
@@ -505,17 +606,28 @@ class Recommender(BaseEstimator):
         return out
 
     def _unknown_course_score(self, state) -> float:
+        s = self.signals_
+        n = len(self.catalogue_)
+        unseen = float(np.log(1.0 / (float(s.item_count.sum()) + n)))
         values = {
+            "pop": unseen,
+            "pop_recent": float(np.log(1.0 / (s.recent_total + n))),
             "hist_len": np.log1p(state["hist"].size),
-            "group_pop": float(self.signals_.log_p_global.min()) if self.signals_.log_p_group is not None else 0.0,
+            "group_pop": unseen,
+            "age_occ_pop": unseen,
+            "content_pop": float(s.log_p_global.mean()),
             "audience": 0.5,
         }
         row = np.array([[values.get(f, 0.0) for f in self.features_]], dtype=np.float32)
-        return float(self._combiner(state["hist"].size).decision_function(row)[0])
+        return float(self._combiner(state["hist"].size, new=True).decision_function(row)[0])
 
-    def _combiner(self, history_length: int):
-        regime = "warm" if history_length else "cold"
-        return self.combiner_.get(regime) or next(iter(self.combiner_.values()))
+    def _combiner(self, history_length: int, new: bool = False):
+        """The combiner for a member with (warm) or without (cold) a history and a course with or
+        without (new) completions; a regime too rare to train on borrows the nearest one."""
+        member = "warm" if history_length else "cold"
+        other = "cold" if history_length else "warm"
+        order = ([f"{member}_new", f"{other}_new"] if new else []) + [member, other]
+        return next((self.combiner_[r] for r in order if r in self.combiner_), next(iter(self.combiner_.values())))
 
     def recommend(self, profile: Profile, k: int = 10,
                   exclude: Iterable[Hashable] | None = None) -> list[Recommendation]:
@@ -559,25 +671,32 @@ class Recommender(BaseEstimator):
         if hist.size:
             lifts = np.zeros(hist.size)
             if s.knn is not None:
-                # cosine · N / sqrt(c_i c_j) ≈ P(i and j) / (P(i) P(j))
-                counts = np.maximum(s.item_count[hist] * s.item_count[i], 1.0)
-                lifts = np.maximum(lifts, s.knn[hist, i] * self.summary_["members"] / np.sqrt(counts))
+                # co-completion lift P(h and i) / (P(h) P(i)), with a few pseudo-members of no
+                # lift so that a pair taken together twice is not "because" of anything
+                both = s.item_count[hist] * s.item_count[i]
+                cooc = s.knn[hist, i] * (np.sqrt(both) + self.knn_shrink)
+                expected = both / max(self.summary_["members"], 1)
+                lift = (cooc + _REASON_PSEUDO) / (expected + _REASON_PSEUDO) / _COOC_BAR
+                lifts = np.maximum(lifts, np.where(cooc >= _REASON_SUPPORT - 1e-3, lift, 0.0))
             if s.seq is not None:
-                recent = sequence_weights(hist.size, self.sequence_window) > 0
-                lifts = np.maximum(lifts, np.where(recent, s.seq[hist, i] / np.exp(s.log_p_global[i]), 0.0))
+                # members who took h went on to i (a follow-up course, the next part of a series)
+                went_on = s.seq[hist, i] * s.seq_norm[hist]
+                expected = s.seq_norm[hist] * np.exp(s.log_p_global[i])
+                lift = (went_on + _REASON_PSEUDO) / (expected + _REASON_PSEUDO) / _SEQ_BAR
+                lifts = np.maximum(lifts, np.where(went_on >= _REASON_SUPPORT - 1e-3, lift, 0.0))
             because = int(np.argmax(lifts))
-            cf_ratio = float(lifts[because])
+            cf_ratio = float(lifts[because])      # ≥ 1: evidence enough, in units of its bar
         occ_ratio = band_ratio = 0.0
         if s.occ_lift is not None and occupation is not None and state["bucket"] < len(self.occupations_):
             if s.occ_count[state["bucket"], i] >= 3:
-                occ_ratio = float(np.exp(s.occ_lift[state["bucket"], i]))
+                occ_ratio = float(np.exp(s.occ_lift[state["bucket"], i])) / _OCC_BAR
         if s.band_lift is not None and state["band"] <= len(self.age_bands):
-            band_ratio = float(np.exp(s.band_lift[state["band"], i]))
-        if because is not None and cf_ratio >= 2.0 and cf_ratio >= occ_ratio:
+            band_ratio = float(np.exp(s.band_lift[state["band"], i])) / _BAND_BAR
+        if because is not None and cf_ratio >= 1.0 and cf_ratio >= occ_ratio:
             return Reason("because_completed", {"title": cat.titles[hist[because]]})
-        if occ_ratio >= 1.5:
+        if occ_ratio >= 1.0:
             return Reason("popular_with_occupation", {"occupation": str(occupation)})
-        if band_ratio >= 1.3:
+        if band_ratio >= 1.0:
             return Reason("popular_with_age")
         if hist.size and self.content_ is not None:
             sims = self.content_.similarity[hist, i]
@@ -585,7 +704,11 @@ class Recommender(BaseEstimator):
                 return Reason("similar_to_completed", {"title": cat.titles[hist[int(np.argmax(sims))]]})
         if occupation is not None and state["audience"][i] == 1.0:
             return Reason("suits_occupation", {"occupation": str(occupation)})
-        return Reason("popular")
+        # "many members are studying it" only where that is true: a course in the busier half of
+        # the year's study or of recent study; otherwise the plain reason
+        if s.log_p_global[i] >= np.median(s.log_p_global) or s.log_p_recent[i] >= np.median(s.log_p_recent):
+            return Reason("popular")
+        return Reason("recommended")
 
     # ------------------------------------------------------------------ persistence
     @property
@@ -609,6 +732,33 @@ class Recommender(BaseEstimator):
 
 
 _COLD_TARGETS = 5
+# How many times likelier than average a course must be, given a piece of evidence, for that
+# evidence to be its reason: co-completion with a course in the history, members going on to it
+# from one, the member's occupation, the member's age band.
+_COOC_BAR, _SEQ_BAR, _OCC_BAR, _BAND_BAR = 1.4, 2.0, 1.3, 1.3
+_REASON_PSEUDO = 3.0
+_REASON_SUPPORT = 3      # members behind a co-completion or a follow-up before it can be a reason
+_WARM_DEPTHS = 3
+_MIN_NEW_POSITIVES = 20   # examples of a new course taken, to train the new-course combiners
+_MIN_EXAMPLES = 6_000
+_SELECTION_EXAMPLES = 20_000
+
+
+def _mean_auc(scores, labels, example) -> float:
+    """Mean over examples of the share of its negatives scored below its positive (ties count
+    half)."""
+    pos = labels == 1
+    pos_score = np.full(int(example.max()) + 1, np.nan)
+    pos_score[example[pos]] = scores[pos]
+    neg = ~pos
+    ref = pos_score[example[neg]]
+    ok = ~np.isnan(ref)
+    win = (scores[neg][ok] < ref[ok]) + 0.5 * (scores[neg][ok] == ref[ok])
+    w = np.ones(int(ok.sum()))
+    num = np.bincount(example[neg][ok], w * win, minlength=pos_score.size)
+    den = np.bincount(example[neg][ok], w, minlength=pos_score.size)
+    has = den > 0
+    return float((num[has] / den[has]).mean()) if has.any() else 0.5
 _CONTROLLER: ThreadpoolController | None = None
 
 

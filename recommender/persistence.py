@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import sklearn
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: shares instead of counts in the signals, per-attribute lifts, chosen combiners
 _MAGIC = b"HONGFAN-RECOMMENDER\n"
 
 
@@ -77,6 +77,8 @@ def load(path):
     with open(path, "rb") as f:
         _read_header(f, path)
         try:
-            return pickle.load(f)
+            # Model files are written only by `hongfan recommender train` into the instance
+            # folder, which only the service account can write: as trusted as the code itself.
+            return pickle.load(f)  # noqa: S301 -- see above; never point this at an uploaded file
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
             raise ModelFormatError(f"{path} could not be read: {exc}") from exc

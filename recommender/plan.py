@@ -166,6 +166,7 @@ def build_plan(
     counting = set(counting_categories) if counting_categories is not None else None
     ranked = _ranked(candidates)
     candidate_ids = {cid for cid, _, _ in ranked}
+    candidate_why = {cid: why for cid, _, why in ranked}
 
     plan: list[dict] = []
     planned: set = set()
@@ -227,7 +228,10 @@ def build_plan(
             continue
         if cid not in started_set and planned_hours() >= gap and n_recommended >= min_recommended:
             continue                      # the gap shrank: drop from the end, never reorder
-        if add(cid, "recommended", item.why, previous_week=item.due_week):
+        # the place is yesterday's; the reason is today's, so that it stays true
+        why = (Reason("started") if cid in started_set
+               else item.why if item.why.code == "prerequisite" else candidate_why.get(cid, item.why))
+        if add(cid, "recommended", why, previous_week=item.due_week):
             n_recommended += 1
     for cid in started_list:
         if add(cid, "recommended", Reason("started")):

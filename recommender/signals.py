@@ -32,17 +32,20 @@ class Groups:
 @dataclass
 class Signals:
     item_count: np.ndarray              # completions per course
-    recent_count: np.ndarray            # completions per course in the most recent slice of time
+    log_p_recent: np.ndarray            # log share of each course in the most recent slice of time
+    recent_total: float                 # completions in that slice
     knn: np.ndarray | None              # item-item cosine of completion sets (zero diagonal)
     ease: np.ndarray | None             # EASE item-item weights (zero diagonal)
     seq: np.ndarray | None              # P(next course = j | course i), smoothed
+    seq_norm: np.ndarray | None         # per course i, what seq's row was divided by (seq × it = counts)
     log_p_group: np.ndarray | None      # log P(course | age band × occupation), smoothed
     occ_lift: np.ndarray | None         # log P(course | occupation) − log P(course)
     band_lift: np.ndarray | None        # log P(course | age band) − log P(course)
     occ_count: np.ndarray | None        # completions per occupation bucket and course
     log_p_age_occ: np.ndarray | None    # log P(course | occupation, age), age smoothed by a kernel
     attr_lift: list[np.ndarray]         # per extra member attribute: lift per value and course
-    content_pop: np.ndarray | None      # mean log popularity of each course's text neighbours
+    attr_pop: list[np.ndarray]          # per extra member attribute: log P(course | value), smoothed
+    content_pop: np.ndarray | None      # mean log share of each course's text neighbours
     content_group: np.ndarray | None    # mean group lift of each course's text neighbours
     log_p_global: np.ndarray            # log P(course), smoothed
 
@@ -79,18 +82,26 @@ def fit_signals(
     total = float(item_count.sum())
     p_global = (item_count.astype(np.float64) + 1.0) / (total + n_items)
     log_p_global = np.log(p_global).astype(np.float32)
+    # Shares, not counts: the combiner is trained on signals computed with some data hidden and
+    # served with signals from all of it, so a count would be larger at serving than anything it
+    # learned from; a share means the same in both.
+    log_p_recent = np.log((recent_count.astype(np.float64) + 1.0)
+                          / (float(recent_count.sum()) + n_items)).astype(np.float32)
 
-    knn = ease = seq = None
+    knn = ease = seq = seq_norm = None
     if "collaborative" in parts:
         knn, ease = _item_item(n_users, n_items, user, item, item_count, ease_l2, ease_max_items, knn_shrink)
     if "sequential" in parts:
-        seq = _transitions(n_items, user, item, sequence_window, sequence_smoothing)
+        seq, seq_norm = _transitions(n_items, user, item, sequence_window, sequence_smoothing)
 
     log_p_group = occ_lift = band_lift = occ_count = log_p_age_occ = None
     content_group = content_pop = None
     if content_neighbours is not None:
         # a course nobody has taken yet is judged by the courses its text resembles
-        content_pop = (content_neighbours @ np.log1p(item_count.astype(np.float64))).astype(np.float32)
+        # (a course whose text resembles nothing gets the average)
+        weight = np.asarray(content_neighbours.sum(axis=1)).ravel()
+        content_pop = (content_neighbours @ log_p_global.astype(np.float64)
+                       + (1.0 - weight) * float(log_p_global.mean())).astype(np.float32)
     if "demographic" in parts or "content" in parts:
         g = groups.group(user_occ[user], user_band[user])
         counts = np.bincount(g.astype(np.int64) * n_items + item,
@@ -116,22 +127,37 @@ def fit_signals(
                                     groups.n_occ + 1, p_occ, a)
         if content_neighbours is not None:
             content_group = (content_neighbours @ group_lift.T).T.astype(np.float32)
-    attr_lift = []
+    attr_lift, attr_pop = [], []
     if "demographic" in parts:
-        share = item_count.astype(np.float64) / max(total, 1.0)
+        # An attribute's lift is measured against what its members' age band × occupation
+        # predicts, not against everyone: a branch of riders takes rider courses anyway, and
+        # counting that again would only repeat the occupation.  What remains is what the branch
+        # itself adds — the courses it assigns, its own habits.
+        g_user = groups.group(user_occ, user_band)
+        n_per_user = np.bincount(user, minlength=n_users).astype(np.float64)
         for codes, n_values in user_attrs:
             # values past n_values-1 (rare or unknown) get a row of zeros: no evidence
             counts = np.bincount(codes[user].astype(np.int64) * n_items + item,
                                  minlength=(n_values + 1) * n_items).reshape(n_values + 1, n_items)
-            lift = _lift(counts.astype(np.float64), share, demographic_prior / 4)
+            mix = sparse.csr_matrix((n_per_user, (codes, g_user)), shape=(n_values + 1, groups.n_groups))
+            expected = np.asarray(mix @ p_group)
+            pseudo = demographic_prior / 4
+            lift = np.log((counts + pseudo) / (expected + pseudo)).astype(np.float32)
             lift[n_values] = 0.0
             attr_lift.append(lift)
-    return Signals(item_count=item_count, attr_lift=attr_lift, recent_count=recent_count, knn=knn, ease=ease, seq=seq,
+            # and plainly what the members with this value take (rare/unknown: everyone's mix)
+            n_v = counts.sum(axis=1, keepdims=True)
+            share = (counts + _ATTR_PRIOR * p_global) / (n_v + _ATTR_PRIOR)
+            share[n_values] = p_global
+            attr_pop.append(np.log(share).astype(np.float32))
+    return Signals(item_count=item_count, attr_lift=attr_lift, attr_pop=attr_pop, log_p_recent=log_p_recent,
+                   recent_total=float(recent_count.sum()), knn=knn, ease=ease, seq=seq, seq_norm=seq_norm,
                    log_p_group=log_p_group, occ_lift=occ_lift, band_lift=band_lift,
                    occ_count=occ_count, log_p_age_occ=log_p_age_occ, content_pop=content_pop, content_group=content_group,
                    log_p_global=log_p_global)
 
 
+_ATTR_PRIOR = 5.0      # pseudo-completions pulling a value's course mix towards everyone's
 AGE_MIN, AGE_STEP, AGE_BINS = 10, 2, 41      # ages 10–90 in 2-year bins
 _AGE_BANDWIDTH = 2.0                         # kernel sd in bins (4 years)
 
@@ -194,5 +220,6 @@ def _transitions(n_items, user, item, window, smoothing):
         key = item[:-d][same].astype(np.int64) * n_items + item[d:][same]
         counts += np.bincount(key, minlength=n_items * n_items) / d
     counts = counts.reshape(n_items, n_items)
-    counts /= counts.sum(axis=1, keepdims=True) + smoothing
-    return counts.astype(np.float32)
+    total = counts.sum(axis=1)
+    counts /= total[:, None] + smoothing
+    return counts.astype(np.float32), (total + smoothing).astype(np.float32)

@@ -34,6 +34,17 @@ What the generated academy contains, and why each piece is there:
 
 ``interactions`` has one row per completion (``member_id``, ``course_id``, ``timestamp``), at most one
 per member and course, sorted by time.
+
+Two entry points share the same study behaviour:
+
+* ``generate_academy`` makes up everything (members, courses, branches) — the benchmarks and the
+  evaluation's ``--synthetic`` use it;
+* ``simulate_study`` takes members, courses and branches that already exist and simulates a period
+  of their study — ``hongfan demo`` maps it onto the starter library and the demo city.  There a
+  course's ``prerequisites`` play the part of series (a course with prerequisites is reached by
+  following them), an ``audience`` may name several occupations (the first is the one the course is
+  mainly for), seasons fall in whichever years the period touches, and the library's courses vary
+  less in appeal than a generated catalogue of thousands.
 """
 
 from __future__ import annotations
@@ -119,6 +130,7 @@ _GENERAL_TOPICS = {
 _ASPECTS = ["入门", "要点", "案例", "实务", "专题", "问答", "进阶", "解读", "实训", "指南"]
 _PART_NAMES = ["一", "二", "三", "四"]
 _CLUSTERS = 8
+_DAY = 86_400
 _AGE_STEPS = 16          # 18–65 in 3-year steps
 
 
@@ -132,6 +144,15 @@ class Academy:
     branches: pd.DataFrame      # branch_id, name, industry
     assignments: pd.DataFrame   # branch_id, course_id, assigned_on, due_on
     interactions: pd.DataFrame  # member_id, course_id, timestamp
+
+
+@dataclass(frozen=True)
+class Study:
+    """A simulated period of study for given members and courses (``simulate_study``)."""
+
+    interactions: pd.DataFrame  # member_id, course_id, timestamp (naive datetimes)
+    assignments: pd.DataFrame   # branch_id, course_id, assigned_on, due_on
+    windows: pd.DataFrame       # member_id, studies_from, studies_until, joined, dropped_out
 
 
 def generate_academy(
@@ -149,41 +170,171 @@ def generate_academy(
     rng = np.random.default_rng(random_state)
     start = np.datetime64(f"{year}-01-01T00:00:00", "s").astype(np.int64)
     end = np.datetime64(f"{year}-12-31T23:59:59", "s").astype(np.int64)
-    day = 86_400
 
-    courses, course_cat, course_occ, quality, series_of, part_of = _make_courses(
-        n_courses, year, start, end, rng)
-    released = courses["released_on"].to_numpy(dtype="datetime64[s]").astype(np.int64)
-
+    courses, course_cat, course_occ, quality = _make_courses(n_courses, year, start, end, rng)
     members, occ_idx, m_start, m_end = _make_members(n_members, year, start, end, rng)
-    cluster = rng.integers(0, _CLUSTERS, n_members)
     branches, branch_of, branch_industry = _make_branches(occ_idx, rng)
     members["branch_id"] = branches["branch_id"].to_numpy()[branch_of]
-
-    # --- per-member category interest (occupation × age × noise) ----------------------------
     occ_names = list(OCCUPATIONS)
-    base = np.array([_INTEREST[o] for o in occ_names])[occ_idx]
-    z_age = (members["age"].to_numpy() - 38.0) / 10.0
-    interest = base * np.exp(np.outer(z_age, _AGE_SLOPE)) * rng.gamma(4.0, 0.25, (n_members, len(CATEGORIES)))
+    aud = np.ones((len(occ_names), n_courses))
+    targeted = course_occ >= 0
+    aud[:, targeted] = 0.02
+    aud[course_occ[targeted], np.flatnonzero(targeted)] = 7.0
+    all_m, all_c, all_t, assignments = _simulate(
+        rng, occ_names=occ_names, occ_idx=occ_idx, age=members["age"].to_numpy(dtype=float),
+        cat_names=list(CATEGORIES), course_cat=course_cat, aud=aud, quality=quality,
+        prerequisites=[[int(p[1:]) for p in pre] for pre in courses["prerequisites"]],
+        released=courses["released_on"].to_numpy(dtype="datetime64[s]").astype(np.int64),
+        m_start=m_start, m_end=m_end, branch_of=branch_of, branch_industry=branch_industry,
+        start=start, end=end, n_completions=n_completions)
+    assignments.insert(0, "branch_id", branches["branch_id"].to_numpy()[assignments.pop("branch")])
+    assignments.insert(1, "course_id", courses["course_id"].to_numpy(dtype=object)[assignments.pop("course")])
+    order = np.argsort(all_t, kind="stable")
+    interactions = pd.DataFrame({
+        "member_id": members["member_id"].to_numpy()[all_m[order]],
+        "course_id": courses["course_id"].to_numpy(dtype=object)[all_c[order]],
+        "timestamp": all_t[order].astype("datetime64[s]"),
+    })
+    return Academy(members=members, courses=courses, branches=branches,
+                   assignments=assignments, interactions=interactions)
+
+
+def simulate_study(
+    members: pd.DataFrame,
+    courses: pd.DataFrame,
+    branches: pd.DataFrame | None = None,
+    *,
+    n_completions: int,
+    start,
+    end,
+    random_state: int | None = 0,
+) -> Study:
+    """The same study behaviour as ``generate_academy`` for members and courses that already exist
+    (the demo academy maps it onto the starter courses and its organization).
+
+    members: DataFrame[member_id, age, occupation] and optionally ``branch_id``.  Occupations
+        outside ``OCCUPATIONS`` study like "其他"; a missing age counts as 38.
+    courses: DataFrame[course_id, category] and optionally ``audience`` (occupations, the main one
+        first; empty = all),
+        ``prerequisites`` (course ids; a course with prerequisites is reached by following them, as
+        a series is), ``released_on`` and ``quality`` (how appealing; when absent drawn
+        log-normal with σ = 0.5, a curated library's spread).
+    branches: DataFrame[branch_id, industry] (industry: the occupation a branch's members mostly
+        have, or None); each branch assigns one to three courses with a due date.
+    start, end: the period (anything ``numpy.datetime64`` reads), naive local time.
+    ``n_completions``: about (never more than) this many completions.  Same seed → same study.
+    Returns the completions, the branches' assignments and each member's study window (about 12 %
+    join during the period and about 12 % drop out).
+    """
+    rng = np.random.default_rng(random_state)
+    start = np.datetime64(start, "s").astype(np.int64)
+    end = np.datetime64(end, "s").astype(np.int64)
+    if end <= start + 60 * _DAY:
+        raise ValueError("the period must last more than 60 days")
+    n_members, n_courses = len(members), len(courses)
+    if n_members == 0 or n_courses == 0:
+        raise ValueError("need members and courses")
+    occ = [o if isinstance(o, str) else "其他" for o in members["occupation"]]
+    occ_names = list(dict.fromkeys([*[o for o in OCCUPATIONS if o in set(occ)], *occ]))
+    occ_idx = np.array([occ_names.index(o) for o in occ])
+    age = pd.to_numeric(members["age"], errors="coerce").fillna(38.0).to_numpy(dtype=float)
+    categories = [str(c) for c in courses["category"]]
+    cat_names = list(dict.fromkeys(categories))
+    course_cat = np.array([cat_names.index(c) for c in categories])
+    ids = courses["course_id"].tolist()
+    position = {c: i for i, c in enumerate(ids)}
+    audience = courses["audience"].tolist() if "audience" in courses.columns else [()] * n_courses
+    aud = np.ones((len(occ_names), n_courses))
+    for c, names in enumerate(audience):
+        names = [n for n in (names if isinstance(names, (list, tuple, set, frozenset, np.ndarray)) else ())]
+        if names:
+            # the first occupation named is the one the course is mainly for; the others take
+            # it less (7, 3.5, 2.3, … times as likely as a course for everyone)
+            aud[:, c] = 0.02
+            for rank, n in enumerate(names, start=1):
+                if n in occ_names:
+                    aud[occ_names.index(n), c] = max(7.0 / rank, 1.0)
+    pre = courses["prerequisites"].tolist() if "prerequisites" in courses.columns else [()] * n_courses
+    prerequisites = [[position[p] for p in (row if isinstance(row, (list, tuple, np.ndarray)) else ())
+                      if p in position] for row in pre]
+    # a given catalogue is usually a curated one (the starter library): its courses' appeal
+    # varies less than across the thousands of courses generate_academy makes
+    quality = (courses["quality"].to_numpy(dtype=float) if "quality" in courses.columns
+               else rng.lognormal(0.0, 0.5, n_courses))
+    released = (courses["released_on"].to_numpy(dtype="datetime64[s]").astype(np.int64)
+                if "released_on" in courses.columns else np.full(n_courses, start - _DAY))
+    # study windows: some join during the period, some drop out (study stops early)
+    joined = rng.random(n_members) < 0.12
+    span_days = int((end - start) // _DAY)
+    m_start = np.where(joined, start + rng.integers(0, max(span_days - 35, 1), n_members) * _DAY, start)
+    dropped = rng.random(n_members) < 0.12
+    m_end = np.where(dropped, np.minimum(np.maximum(start + rng.integers(30, span_days, n_members) * _DAY,
+                                                    m_start + 30 * _DAY), end - _DAY), end)
+    if branches is not None and "branch_id" in members.columns:
+        branch_ids = branches["branch_id"].tolist()
+        bpos = {b: i for i, b in enumerate(branch_ids)}
+        branch_of = np.array([bpos.get(b, -1) for b in members["branch_id"]])
+        branch_industry = np.array([occ_names.index(i) if i in occ_names else -1
+                                    for i in branches["industry"]])
+    else:
+        branch_ids, branch_of, branch_industry = [], np.full(n_members, -1), np.zeros(0, dtype=int)
+    all_m, all_c, all_t, assignments = _simulate(
+        rng, occ_names=occ_names, occ_idx=occ_idx, age=age, cat_names=cat_names, course_cat=course_cat,
+        aud=aud, quality=quality, prerequisites=prerequisites, released=released, m_start=m_start,
+        m_end=m_end, branch_of=branch_of, branch_industry=branch_industry, start=start, end=end,
+        n_completions=n_completions)
+    assignments.insert(0, "branch_id", np.asarray(branch_ids, dtype=object)[assignments.pop("branch")])
+    assignments.insert(1, "course_id", np.asarray(ids, dtype=object)[assignments.pop("course")])
+    order = np.argsort(all_t, kind="stable")
+    interactions = pd.DataFrame({
+        "member_id": members["member_id"].to_numpy()[all_m[order]],
+        "course_id": np.asarray(ids, dtype=object)[all_c[order]],
+        "timestamp": all_t[order].astype("datetime64[s]"),
+    })
+    windows = pd.DataFrame({"member_id": members["member_id"].to_numpy(),
+                            "studies_from": m_start.astype("datetime64[s]"),
+                            "studies_until": m_end.astype("datetime64[s]"),
+                            "joined": joined, "dropped_out": dropped})
+    return Study(interactions=interactions, assignments=assignments, windows=windows)
+
+
+def _simulate(rng, *, occ_names, occ_idx, age, cat_names, course_cat, aud, quality, prerequisites,
+              released, m_start, m_end, branch_of, branch_industry, start, end, n_completions):
+    """The study behaviour shared by ``generate_academy`` and ``simulate_study``: returns member,
+    course and time arrays of the completions, and the assignments (branch and course positions)."""
+    n_members, n_courses = occ_idx.size, course_cat.size
+    n_cat = len(cat_names)
+    interest_table = np.array([[_INTEREST.get(o, _INTEREST["其他"])[CATEGORIES.index(c)]
+                                if c in CATEGORIES else 1.0 for c in cat_names] for o in occ_names])
+    slope = np.array([_AGE_SLOPE[CATEGORIES.index(c)] if c in CATEGORIES else 0.0 for c in cat_names])
+    theory_cat = np.array([c in _SEASONAL_THEORY for c in cat_names])
+    has_pre = np.array([bool(p) for p in prerequisites])
+    followers = [[] for _ in range(n_courses)]
+    for c, pre in enumerate(prerequisites):
+        for p in pre:
+            followers[p].append(c)
+
+    cluster = rng.integers(0, _CLUSTERS, n_members)
+    # --- per-member category interest (occupation × age × noise), over the categories that exist
+    z_age = (age - 38.0) / 10.0
+    interest = (interest_table[occ_idx] * np.exp(np.outer(z_age, slope))
+                * rng.gamma(4.0, 0.25, (n_members, n_cat)))
     interest /= interest.sum(axis=1, keepdims=True)
 
     # --- course weights per (occupation, age band, taste cluster) group ----------------------
     # Age acts smoothly (3-year steps), not through the coarse bands a model might use.
-    n_occ, n_band = len(occ_names), _AGE_STEPS
-    band_idx = np.clip((members["age"].to_numpy() - 18) // 3, 0, _AGE_STEPS - 1)
+    n_band = _AGE_STEPS
+    band_idx = np.clip((age - 18) // 3, 0, _AGE_STEPS - 1).astype(np.int64)
     band_mid = 18 + 3 * np.arange(_AGE_STEPS) + 1.0
-    age_tilt = rng.normal(0, 0.35, n_courses) + np.array(_AGE_SLOPE)[course_cat] * 0.5
+    age_tilt = rng.normal(0, 0.35, n_courses) + slope[course_cat] * 0.5
     taste = np.exp(rng.normal(0, 0.9, (_CLUSTERS, n_courses)))
-    aud = np.ones((n_occ, n_courses))
-    targeted = course_occ >= 0
-    aud[:, targeted] = 0.02
-    aud[course_occ[targeted], np.flatnonzero(targeted)] = 7.0
     # group g = (occ * n_band + band) * clusters + cluster
     w = (quality[None, None, None, :] * aud[:, None, None, :]
          * np.exp(np.outer((band_mid - 38.0) / 10.0, age_tilt))[None, :, None, :]
          * taste[None, None, :, :])
-    # Members start a series at its first part; later parts come by expansion below.
-    w[..., part_of > 1] = 0.0
+    # Members start a series (any course with prerequisites) at its beginning; the courses that
+    # follow come by expansion below.
+    w[..., has_pre] = 0.0
     w = w.reshape(-1, n_courses)
     group = (occ_idx * n_band + band_idx) * _CLUSTERS + cluster
 
@@ -197,20 +348,20 @@ def generate_academy(
         per_member = rng.poisson(activity * n_draws)
         rows_m = np.repeat(np.arange(n_members), per_member)
         u = rng.random(rows_m.size)
-        cat = (u[:, None] > cum_interest[rows_m]).sum(axis=1).clip(0, len(CATEGORIES) - 1)
-        rows_c = _sample_in_category(w, course_cat, group[rows_m], cat, rng)
+        cat = (u[:, None] > cum_interest[rows_m]).sum(axis=1).clip(0, n_cat - 1)
+        rows_c = _sample_in_category(w, course_cat, n_cat, group[rows_m], cat, rng)
         ok = rows_c >= 0
         rows_m, rows_c = rows_m[ok], rows_c[ok]
-        rows_t = _season_times(rows_m, rows_c, course_cat, m_start, m_end, year, start, rng)
+        rows_t = _season_times(rows_m, rows_c, theory_cat[course_cat], m_start, m_end, start, end, rng)
         # new courses: a draw before release moves to just after it (the launch burst)
         early = rows_t < released[rows_c]
-        rows_t[early] = released[rows_c[early]] + (rng.exponential(20.0, early.sum()) * day).astype(np.int64)
-        # series: go through the parts in order, dropping off with probability 0.3 after each
-        return _expand_series(rows_m, rows_c, rows_t, series_of, part_of, released, rng)
+        rows_t[early] = released[rows_c[early]] + (rng.exponential(20.0, early.sum()) * _DAY).astype(np.int64)
+        # series: go on to the courses that follow, dropping off with probability 0.3 at each
+        return _expand_followers(rows_m, rows_c, rows_t, followers, released, rng)
 
     assignments, all_m, all_c, all_t = _make_assignments(
-        branches, branch_of, branch_industry, courses, course_cat, course_occ, quality, part_of,
-        m_start, m_end, year, rng)
+        branch_of, branch_industry, course_cat, theory_cat, aud, quality, has_pre,
+        m_start, m_end, start, end, rng)
     # Duplicates (a member drawing a course twice) are dropped, so top up until the target is met.
     for _ in range(6):
         shortfall = n_completions - all_m.size
@@ -220,36 +371,41 @@ def generate_academy(
         all_m = np.concatenate([all_m, rows_m])
         all_c = np.concatenate([all_c, rows_c])
         all_t = np.concatenate([all_t, rows_t])
-        all_m, all_c, all_t = _valid_unique(all_m, all_c, all_t, m_start, m_end, released)
+        all_m, all_c, all_t = _valid_unique(all_m, all_c, all_t, m_start, m_end, released, prerequisites)
     if all_m.size > n_completions:
-        # trim from courses outside series so that no part loses its prerequisite
-        droppable = np.flatnonzero(series_of[all_c] < 0)
+        # trim courses nothing follows from, so that no course loses its prerequisite
+        droppable = np.flatnonzero(np.array([not f for f in followers], dtype=bool)[all_c])
         n_drop = min(all_m.size - n_completions, droppable.size)
         drop = rng.choice(droppable, n_drop, replace=False)
         keep = np.ones(all_m.size, dtype=bool)
         keep[drop] = False
         all_m, all_c, all_t = all_m[keep], all_c[keep], all_t[keep]
-
-    order = np.argsort(all_t, kind="stable")
-    interactions = pd.DataFrame({
-        "member_id": members["member_id"].to_numpy()[all_m[order]],
-        "course_id": courses["course_id"].to_numpy(dtype=object)[all_c[order]],
-        "timestamp": all_t[order].astype("datetime64[s]"),
-    })
-    return Academy(members=members, courses=courses, branches=branches,
-                   assignments=assignments, interactions=interactions)
+    return all_m, all_c, all_t, assignments
 
 
-def _valid_unique(all_m, all_c, all_t, m_start, m_end, released):
+def _valid_unique(all_m, all_c, all_t, m_start, m_end, released, prerequisites):
     """Keep completions inside the member's window and after release, one per member and course
-    (the earliest)."""
+    (the earliest), and only where the member completed the course's prerequisites before it."""
     keep = (all_t <= m_end[all_m]) & (all_t >= m_start[all_m]) & (all_t >= released[all_c])
     all_m, all_c, all_t = all_m[keep], all_c[keep], all_t[keep]
     order = np.lexsort((all_t, all_c, all_m))
     all_m, all_c, all_t = all_m[order], all_c[order], all_t[order]
     first = np.ones(all_m.size, dtype=bool)
     first[1:] = (all_m[1:] != all_m[:-1]) | (all_c[1:] != all_c[:-1])
-    return all_m[first], all_c[first], all_t[first]
+    all_m, all_c, all_t = all_m[first], all_c[first], all_t[first]
+    edges = [(c, p) for c, pre in enumerate(prerequisites) for p in pre]
+    n_courses = len(prerequisites)
+    while edges and all_m.size:
+        key = all_m.astype(np.int64) * n_courses + all_c       # sorted: rows are by member, course
+        ok = np.ones(all_m.size, dtype=bool)
+        for c, p in edges:
+            rows = np.flatnonzero(all_c == c)
+            pos = np.minimum(np.searchsorted(key, all_m[rows].astype(np.int64) * n_courses + p), key.size - 1)
+            ok[rows] &= (key[pos] == all_m[rows].astype(np.int64) * n_courses + p) & (all_t[pos] < all_t[rows])
+        if ok.all():
+            break
+        all_m, all_c, all_t = all_m[ok], all_c[ok], all_t[ok]
+    return all_m, all_c, all_t
 
 
 def _make_courses(n_courses, year, start, end, rng):
@@ -337,7 +493,7 @@ def _make_courses(n_courses, year, start, end, rng):
         "part": part_of,
         "prerequisites": prerequisites,
     })
-    return courses, cat, course_occ, quality, series_of, part_of
+    return courses, cat, course_occ, quality
 
 
 def _make_members(n_members, year, start, end, rng):
@@ -385,13 +541,12 @@ def _make_branches(occ_idx, rng):
     return branches, branch_of, industry
 
 
-def _sample_in_category(w, course_cat, g, cat, rng):
+def _sample_in_category(w, course_cat, n_cat, g, cat, rng):
     """Draw one course per row from the row's group weights restricted to its category.
 
     One sorted array of block-offset cumulative sums serves every (group, category) block, so the
     whole draw is a single ``searchsorted``."""
     n_groups, n_courses = w.shape
-    n_cat = len(CATEGORIES)
     order = np.argsort(course_cat, kind="stable")
     cat_sorted = course_cat[order]
     ws = w[:, order]
@@ -411,66 +566,87 @@ def _sample_in_category(w, course_cat, g, cat, rng):
     return np.where(valid, chosen, -1)
 
 
-def _season_times(rows_m, rows_c, course_cat, m_start, m_end, year, start, rng):
-    day = 86_400
+def _yearly_windows(s, e, start, end, month_day_from, month_day_to, rng):
+    """Per row, a random part of [s, e] that falls in the yearly window (e.g. June 1 – July 1) of
+    one of the years the period touches, chosen by overlap; (lo, hi, found)."""
+    years = range(int(str(np.datetime64(int(start), "s"))[:4]), int(str(np.datetime64(int(end), "s"))[:4]) + 1)
+    los, his = [], []
+    for y in years:
+        lo = np.datetime64(f"{y}-{month_day_from}", "s").astype(np.int64)
+        hi = np.datetime64(f"{y}-{month_day_to}", "s").astype(np.int64)
+        los.append(np.maximum(s, lo))
+        his.append(np.minimum(e, hi))
+    lo, hi = np.stack(los, axis=1), np.stack(his, axis=1)
+    length = np.maximum(hi - lo, 0).astype(float)
+    total = length.sum(axis=1)
+    found = total > 0
+    cum = np.cumsum(length, axis=1)
+    pick = (rng.random(s.size) * total)[:, None]
+    k = np.minimum((pick >= cum).sum(axis=1), len(years) - 1)
+    rows = np.arange(s.size)
+    return np.where(found, lo[rows, k], s), np.where(found, hi[rows, k], e), found
+
+
+def _season_times(rows_m, rows_c, theory, m_start, m_end, start, end, rng):
     n = rows_m.size
     s, e = m_start[rows_m], m_end[rows_m]
-    theory = np.isin(course_cat[rows_c], [CATEGORIES.index(c) for c in _SEASONAL_THEORY])
+    is_theory = theory[rows_c]
     u = rng.random(n)
-    july = theory & (u < 0.3)
-    rush = (theory & (u >= 0.3) & (u < 0.5)) | (~theory & (u < 0.3))
+    july = is_theory & (u < 0.3)
+    rush = (is_theory & (u >= 0.3) & (u < 0.5)) | (~is_theory & (u < 0.3))
     lo, hi = s.copy(), e.copy()
-    june1 = np.datetime64(f"{year}-06-01", "s").astype(np.int64)
-    july1 = np.datetime64(f"{year}-07-01", "s").astype(np.int64)
-    nov15 = np.datetime64(f"{year}-11-15", "s").astype(np.int64)
-    lo[july], hi[july] = np.maximum(s[july], june1), np.minimum(e[july], july1)
-    lo[rush], hi[rush] = np.maximum(s[rush], nov15), np.minimum(e[rush], e[rush])
+    if july.any():
+        jl, jh, _ = _yearly_windows(s[july], e[july], start, end, "06-01", "07-01", rng)
+        lo[july], hi[july] = jl, jh
+    if rush.any():
+        rl, rh, _ = _yearly_windows(s[rush], e[rush], start, end, "11-15", "12-31T23:59:59", rng)
+        lo[rush], hi[rush] = rl, rh
     empty = hi <= lo
     lo[empty], hi[empty] = s[empty], e[empty]
     # a quarter of the members leave most of their study to the end of the year
     procrastinator = (rows_m * 2654435761 % 4) == 0
     frac = np.where(procrastinator & ~(july | rush), rng.beta(3.0, 1.0, n), rng.random(n))
     t = lo + (frac * (hi - lo)).astype(np.int64)
-    t = t - t % day + rng.integers(6 * 3600, 23 * 3600, n)      # daytime on that day
+    t = t - t % _DAY + rng.integers(6 * 3600, 23 * 3600, n)      # daytime on that day
     return np.clip(t, s, e)
 
 
-def _expand_series(rows_m, rows_c, rows_t, series_of, part_of, released, rng):
-    day = 86_400
-    n_courses = series_of.size
-    # course index of part k of the series that course c heads
-    next_part = np.full(n_courses, -1)
-    for c in np.flatnonzero(part_of >= 1):
-        later = np.flatnonzero((series_of == series_of[c]) & (part_of == part_of[c] + 1))
-        if later.size:
-            next_part[c] = later[0]
+def _expand_followers(rows_m, rows_c, rows_t, followers, released, rng):
+    """After a course, go on to each course that requires it with probability 0.7, and so on
+    along the chain (a series' next part, a follow-up course)."""
     out_m, out_c, out_t = [rows_m], [rows_c], [rows_t]
+    n_follow = np.array([len(f) for f in followers])
     cur_m, cur_c, cur_t = rows_m, rows_c, rows_t
-    while True:
-        nxt = next_part[cur_c]
-        go = (nxt >= 0) & (rng.random(cur_c.size) < 0.7)
+    while cur_c.size:
+        k = n_follow[cur_c]
+        src = np.repeat(np.arange(cur_c.size), k)
+        nxt = np.array([f for c in cur_c[k > 0] for f in followers[c]], dtype=np.int64)
+        go = rng.random(src.size) < 0.7
         if not go.any():
             break
-        cur_m, cur_c = cur_m[go], nxt[go]
-        cur_t = np.maximum(cur_t[go] + (rng.exponential(9.0, go.sum()) * day).astype(np.int64) + day,
-                           released[cur_c] + day)
+        src, nxt = src[go], nxt[go]
+        cur_m, cur_c = cur_m[src], nxt
+        cur_t = np.maximum(cur_t[src] + (rng.exponential(9.0, src.size) * _DAY).astype(np.int64) + _DAY,
+                           released[cur_c] + _DAY)
         out_m.append(cur_m)
         out_c.append(cur_c)
         out_t.append(cur_t)
     return np.concatenate(out_m), np.concatenate(out_c), np.concatenate(out_t)
 
 
-def _make_assignments(branches, branch_of, branch_industry, courses, course_cat, course_occ,
-                      quality, part_of, m_start, m_end, year, rng):
-    day = 86_400
-    n_branches = len(branches)
-    theory = np.flatnonzero(np.isin(course_cat, [CATEGORIES.index(c) for c in _SEASONAL_THEORY])
-                            & (part_of <= 1))
+def _make_assignments(branch_of, branch_industry, course_cat, theory_cat, aud, quality, has_pre,
+                      m_start, m_end, start, end, rng):
+    """Each branch assigns one to three courses (half of them for its industry, the rest theory)
+    with a due date 30–90 days later; 80 % of its members complete each, mostly near the due date."""
+    n_branches = branch_industry.size
+    theory = np.flatnonzero(theory_cat[course_cat] & ~has_pre)
+    if not theory.size:
+        theory = np.flatnonzero(~has_pre)
     a_branch, a_course, a_assigned, a_due = [], [], [], []
-    start = np.datetime64(f"{year}-01-01", "s").astype(np.int64)
-    year_end = np.datetime64(f"{year}-12-31", "s").astype(np.int64)
+    span_days = int((end - start) // _DAY)
     for b in range(n_branches):
-        own = np.flatnonzero((course_occ == branch_industry[b]) & (part_of <= 1))
+        ind = branch_industry[b]
+        own = (np.flatnonzero((aud[ind] > 1.0) & ~has_pre) if ind >= 0 else np.zeros(0, dtype=int))
         k = int(rng.integers(1, 4))
         chosen: set[int] = set()
         for _ in range(k):
@@ -479,31 +655,33 @@ def _make_assignments(branches, branch_of, branch_industry, courses, course_cat,
                 continue
             p = quality[pool] / quality[pool].sum()
             chosen.add(int(rng.choice(pool, p=p)))
-        for c in chosen:
-            assigned = start + int(rng.integers(9, 300)) * day
+        for c in sorted(chosen):
+            assigned = start + int(rng.integers(9, max(span_days - 65, 10))) * _DAY
             a_branch.append(b)
             a_course.append(c)
             a_assigned.append(assigned)
-            a_due.append(min(assigned + int(rng.choice([30, 45, 60, 90])) * day, year_end))
+            a_due.append(min(assigned + int(rng.choice([30, 45, 60, 90])) * _DAY, end - end % _DAY))
     a_branch = np.array(a_branch, dtype=int)
     a_course = np.array(a_course, dtype=int)
     a_assigned = np.array(a_assigned, dtype=np.int64)
     a_due = np.array(a_due, dtype=np.int64)
     assignments = pd.DataFrame({
-        "branch_id": branches["branch_id"].to_numpy()[a_branch],
-        "course_id": courses["course_id"].to_numpy(dtype=object)[a_course],
+        "branch": a_branch,
+        "course": a_course,
         "assigned_on": a_assigned.astype("datetime64[s]").astype("datetime64[D]"),
         "due_on": a_due.astype("datetime64[s]").astype("datetime64[D]"),
     })
-    # members × their branch's assignments
+    # members × their branch's assignments (members without a branch have none)
     order = np.argsort(a_branch, kind="stable")
     ptr = np.searchsorted(a_branch[order], np.arange(n_branches + 1))
-    n_per = ptr[branch_of + 1] - ptr[branch_of]
+    in_branch = branch_of >= 0
+    safe_branch = np.where(in_branch, branch_of, 0)
+    n_per = np.where(in_branch, ptr[safe_branch + 1] - ptr[safe_branch], 0) if n_branches else np.zeros_like(branch_of)
     m = np.repeat(np.arange(branch_of.size), n_per)
     offset = np.arange(m.size) - np.repeat(np.cumsum(n_per) - n_per, n_per)
     a = order[ptr[branch_of[m]] + offset]
     lo = np.maximum(a_assigned[a], m_start[m])
-    hi = np.minimum(a_due[a] + day - 1, m_end[m])
+    hi = np.minimum(a_due[a] + _DAY - 1, m_end[m])
     done = (hi > lo) & (rng.random(m.size) < 0.8)
     m, a, lo, hi = m[done], a[done], lo[done], hi[done]
     t = lo + (rng.beta(2.0, 1.3, m.size) * (hi - lo)).astype(np.int64)

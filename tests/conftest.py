@@ -6,7 +6,6 @@ schema is created once per run and every table is emptied after each test).
 from __future__ import annotations
 
 import os
-import re
 import uuid
 import shutil
 import threading
@@ -25,6 +24,7 @@ from helpers import PASSWORD, AuthActions
 from learning import create_app
 from learning.auth.passwords import hash_password
 from learning.catalog.models import Course, CourseStatus, Lesson
+from learning.community.operations import ensure_course_discussion
 from learning.extensions import db as _db
 from learning.orgs.models import Member, Organization, OrgKind, Role
 from learning.orgs.operations import create_member, create_org, grant_role
@@ -74,6 +74,11 @@ def app(tmp_path, monkeypatch) -> Iterator[Flask]:
                 _db.drop_all()
             _db.create_all()
             _schema_ready = True
+        # what the migrations seed (boards); a course's discussion comes with make_course
+        from learning.community.operations import ensure_boards
+
+        ensure_boards()
+        _db.session.commit()
         yield app
         _db.session.remove()
         if PG_URL:
@@ -190,6 +195,8 @@ def make_course(app) -> Callable[..., Course]:
                             "answer": [1], "explanation": "不可以。"}] if kind == "quiz" else [],
             ))
         _db.session.add(course)
+        _db.session.flush()
+        ensure_course_discussion(course)  # as importing a package does
         _db.session.commit()
         return course
 

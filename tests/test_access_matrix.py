@@ -25,8 +25,10 @@ LOGIN = "login"  # redirected to the login page
 # endpoint, method, url template, expected status per role (in ROLES order)
 MATRIX = [
     ("auth.login", "GET", "/login", (200, 200, 200, 200, 200, 200)),
+    ("auth.login", "POST", "/login", (400, 400, 400, 400, 400, 400)),  # no phone, no password
     ("auth.logout", "POST", "/logout", (LOGIN, 302, 302, 302, 302, 302)),
     ("auth.password", "GET", "/account/password", (LOGIN, 200, 200, 200, 200, 200)),
+    ("auth.password", "POST", "/account/password", (LOGIN, 400, 400, 400, 400, 400)),  # empty form
     ("study.home", "GET", "/", (LOGIN, 200, 200, 200, 200, 200)),
     ("study.complete", "POST", "/lessons/{text_lesson}/complete", (LOGIN, 302, 302, 302, 302, 302)),
     ("study.complete", "POST", "/lessons/{draft_lesson}/complete", (LOGIN, 404, 404, 404, 404, 302)),
@@ -58,6 +60,7 @@ MATRIX = [
     ("catalog.admin_draft_lesson", "GET", "/admin/courses/{course}/draft/new/quiz", (LOGIN, 403, 403, 403, 403, 200)),
     ("catalog.admin_draft_lesson", "POST", "/admin/courses/{course}/draft/new/text", (LOGIN, 403, 403, 403, 403, 400)),
     ("catalog.admin_draft_lesson", "GET", "/admin/courses/{course}/draft/lessons/none.md", (LOGIN, 403, 403, 403, 403, 404)),
+    ("catalog.admin_draft_lesson", "POST", "/admin/courses/{course}/draft/lessons/none.md", (LOGIN, 403, 403, 403, 403, 404)),
     ("catalog.admin_draft_order", "POST", "/admin/courses/{course}/draft/lessons/none.md/order", (LOGIN, 403, 403, 403, 403, 400)),
     ("catalog.admin_draft_media", "GET", "/admin/courses/{course}/draft/media/cover.png", (LOGIN, 403, 403, 403, 403, 200)),
     ("catalog.admin_draft_import", "POST", "/admin/courses/{course}/draft/import", (LOGIN, 403, 403, 403, 403, 400)),
@@ -117,6 +120,7 @@ MATRIX = [
     ("community.discussion", "GET", "/forum/{draft_discussion}", (LOGIN, 404, 404, 404, 404, 200)),
     ("community.discussion", "POST", "/forum/{board}", (LOGIN, 400, 400, 400, 400, 400)),  # no body
     ("community.thread", "GET", "/forum/threads/{forum_post}", (LOGIN, 200, 200, 200, 200, 200)),
+    ("community.thread", "POST", "/forum/threads/{forum_post}", (LOGIN, 400, 400, 400, 400, 400)),  # no body
     # hidden: gone for members (its author too) and the sibling; kept for the author's secretaries
     ("community.thread", "GET", "/forum/threads/{hidden_post}", (LOGIN, 404, 200, 404, 200, 200)),
     ("community.like", "POST", "/forum/posts/{forum_post}/like", (LOGIN, 302, 302, 302, 302, 302)),
@@ -130,7 +134,7 @@ MATRIX = [
     ("community.review", "GET", "/forum/review", (LOGIN, 403, 200, 200, 200, 200)),
     ("community.notifications", "GET", "/forum/notifications", (LOGIN, 200, 200, 200, 200, 200)),
     ("community.read_all", "POST", "/forum/notifications/read", (LOGIN, 302, 302, 302, 302, 302)),
-    ("community.open_notification", "GET", "/forum/notifications/{notification}", (LOGIN, 302, 404, 404, 404, 404)),
+    ("community.open_notification", "POST", "/forum/notifications/{notification}", (LOGIN, 302, 404, 404, 404, 404)),
     ("community.words", "GET", "/admin/forum/words", (LOGIN, 403, 403, 403, 403, 200)),
     ("community.words", "POST", "/admin/forum/words", (LOGIN, 403, 403, 403, 403, 302)),
     ("api.discussions", "GET", "/api/v1/discussions", (LOGIN, 200, 200, 200, 200, 200)),
@@ -141,14 +145,17 @@ MATRIX = [
     ("api.create_discussion_post", "POST", "/api/v1/discussions/{draft_discussion}/posts", (LOGIN, 404, 404, 404, 404, 400)),
     # organizations, rosters, invitations, transfers, roles, audit, personal data (issue 7)
     ("auth.activate", "GET", "/activate", (200, 200, 200, 200, 200, 200)),
+    ("auth.activate", "POST", "/activate", (400, 400, 400, 400, 400, 400)),  # no code
     ("privacy.notice", "GET", "/privacy", (200, 200, 200, 200, 200, 200)),
     ("privacy.my_data", "GET", "/account/data", (LOGIN, 200, 200, 200, 200, 200)),
     ("privacy.my_data_download", "POST", "/account/data.json", (LOGIN, 200, 200, 200, 200, 200)),
     ("orgs.my_transfer", "GET", "/account/transfer", (LOGIN, 200, 200, 200, 200, 200)),
+    ("orgs.my_transfer", "POST", "/account/transfer", (LOGIN, 400, 400, 400, 400, 400)),  # no branch
     ("orgs.create", "GET", "/orgs/new", (LOGIN, 403, 403, 403, 200, 200)),
     ("orgs.create", "POST", "/orgs/new", (LOGIN, 403, 403, 403, 400, 400)),
     ("orgs.edit", "GET", "/orgs/CA-1/edit", (LOGIN, 403, 403, 403, 200, 200)),
     ("orgs.edit", "GET", "/orgs/CA/edit", (LOGIN, 403, 403, 403, 403, 200)),
+    ("orgs.edit", "POST", "/orgs/CA-1/edit", (LOGIN, 403, 403, 403, 302, 302)),  # absent fields keep their values
     ("orgs.move", "POST", "/orgs/CA-1/move", (LOGIN, 403, 403, 403, 400, 400)),
     ("orgs.close", "POST", "/orgs/CA-2/close", (LOGIN, 403, 403, 403, 409, 409)),
     ("orgs.transfers", "GET", "/orgs/transfers", (LOGIN, 403, 200, 200, 200, 200)),
@@ -170,6 +177,8 @@ MATRIX = [
     ("orgs.decide_transfer", "POST", "/orgs/transfers/{transfer}/approve", (LOGIN, 403, 403, 302, 302, 302)),
     ("orgs.decide_transfer", "POST", "/orgs/transfers/{transfer}/cancel", (LOGIN, 302, 302, 403, 302, 302)),
     ("orgs.revoke", "POST", "/admin/roles/{sibling_grant}/revoke", (LOGIN, 403, 403, 403, 403, 302)),
+    ("orgs.activation_code", "POST", "/members/{member_id}/activation-code", (LOGIN, 403, 200, 403, 200, 200)),
+    ("orgs.activation_code", "POST", "/members/{committee_id}/activation-code", (LOGIN, 403, 403, 403, 403, 200)),
     ("privacy.members", "GET", "/admin/members?q=138", (LOGIN, 403, 403, 403, 403, 200)),
     ("privacy.member", "GET", "/admin/members/{other}", (LOGIN, 403, 403, 403, 403, 200)),
     ("privacy.member_action", "POST", "/admin/members/{other}/deactivate", (LOGIN, 403, 403, 403, 403, 302)),
@@ -224,6 +233,8 @@ MATRIX = [
     ("api.my_points", "GET", "/api/v1/me/points", (LOGIN, 200, 200, 200, 200, 200)),
     ("api.new_redemption_code", "POST", "/api/v1/me/redemption-codes", (LOGIN, 201, 201, 201, 201, 201)),
     ("api.redeem", "POST", "/api/v1/redemptions", (LOGIN, 400, 400, 400, 400, 400)),  # a form, not JSON
+    # operations: the health check answers everyone (load balancers have no login)
+    ("ops.healthz", "GET", "/healthz", (200, 200, 200, 200, 200, 200)),
 ]
 
 

@@ -199,3 +199,37 @@ def test_csrf_token_does_not_expire_while_the_session_lives(city, app, auth, cli
     monkeypatch.setattr(time_module, "time", lambda: later)
     response = client.post(f"/lessons/{quiz.id}/quiz", data={"csrf_token": token, "q0": "0", "q1": "1"})
     assert response.status_code == 200 and "100 <small>" in response.get_data(as_text=True)
+
+
+def test_the_password_is_checked_without_holding_the_sqlite_write_lock(app, client, city, monkeypatch):
+    """argon2 costs tens of milliseconds by design: checked under SQLite's write lock, logins
+    would be served one at a time however many cores the server has."""
+    if app.config["DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("SQLite's database-wide write lock")
+    import sqlite3
+
+    from learning.auth import passwords
+
+    from helpers import AuthActions
+
+    db.session.commit()
+    path = app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    real_verify = passwords.verify_password
+    lock_free = []
+
+    def verify(stored, password):
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once if the login request holds the lock
+            other.execute("ROLLBACK")
+            lock_free.append(True)
+        except sqlite3.OperationalError:
+            lock_free.append(False)
+        finally:
+            other.close()
+        return real_verify(stored, password)
+
+    monkeypatch.setattr(passwords, "verify_password", verify)
+    assert AuthActions(client).login("13800000002").status_code == 302
+    assert AuthActions(app.test_client()).login("13800000002", "wrong password!").status_code == 401
+    assert lock_free == [True, True]

@@ -362,7 +362,9 @@ def test_media_headers_sandbox_documents_and_name_files(app, city):
         assert pdf.headers["X-Content-Type-Options"] == "nosniff"
         assert pdf.headers["Content-Disposition"] == "inline; filename=04-pdf.pdf"
         # no sandbox for PDFs (browsers' viewers refuse it), but only the academy may frame them
-        assert pdf.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+        csp = pdf.headers["Content-Security-Policy"]
+        assert "sandbox" not in csp and "frame-ancestors 'self'" in csp and "object-src 'none'" in csp
+        assert pdf.cache_control.private and not pdf.cache_control.public
     with member.get("/courses/night-riding/media/04-pdf.pdf?download=1") as download:
         assert download.headers["Content-Disposition"] == "attachment; filename=04-pdf.pdf"
     with member.get("/courses/night-riding/media/cover.png") as image:
@@ -372,7 +374,8 @@ def test_media_headers_sandbox_documents_and_name_files(app, city):
     accel = member.get("/courses/night-riding/media/04-pdf.pdf?download=1")
     assert accel.headers["X-Accel-Redirect"].endswith("/media/04-pdf.pdf")
     assert accel.headers["Content-Disposition"] == "attachment; filename=04-pdf.pdf"
-    assert accel.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert accel.headers["Content-Security-Policy"] == pdf.headers["Content-Security-Policy"]
+    assert accel.cache_control.private and accel.cache_control.max_age == 3600
 
 
 def test_chinese_media_names_get_an_rfc_6266_disposition(app, city):

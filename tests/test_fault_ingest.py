@@ -119,7 +119,9 @@ def test_sigkill_while_streaming_loses_and_doubles_nothing(app, city, make_cours
     db.session.commit()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("HONGFAN_")},
            "HONGFAN_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "HONGFAN_INSTANCE_PATH": str(tmp_path / "server-instance"), "HONGFAN_SECRET_KEY": "fault-test-secret"}
+           "HONGFAN_INSTANCE_PATH": str(tmp_path / "server-instance"), "HONGFAN_SECRET_KEY": "fault-test-secret",
+           # plain http on loopback: a Secure cookie would never come back from the phone's jar
+           "HONGFAN_SESSION_COOKIE_SECURE": "false"}
     server = Server(env)
     server.start()
     phone = Phone(f"http://127.0.0.1:{server.port}")

@@ -138,10 +138,19 @@ def test_mentions_notify_members_in_reach(app, db, city):
     page = member.get("/forum/notifications").get_data(as_text=True)
     assert "支部书记 在帖子中提到了你" in page
     note = db.session.scalar(select(Notification).where(Notification.member_id == city["member"].id))
-    assert member.get(f"/forum/notifications/{note.id}").headers["Location"].endswith(f"/forum/threads/{post.id}")
+    # opening a reminder marks it read: a button (POST) on the list, never a plain link
+    assert f'<form class="row-form" method="post" action="/forum/notifications/{note.id}">' in page
+    assert member.get(f"/forum/notifications/{note.id}").status_code == 405
+    db.session.rollback()
+    assert db.session.get(Notification, note.id).read_at is None
+    token = csrf_from(page)
+    opened = member.post(f"/forum/notifications/{note.id}", data={"csrf_token": token})
+    assert opened.headers["Location"].endswith(f"/forum/threads/{post.id}")
     db.session.rollback()
     assert db.session.get(Notification, note.id).read_at is not None
-    assert _client(app, "13800000005").get(f"/forum/notifications/{note.id}").status_code == 404
+    stranger = _client(app, "13800000005")
+    token = csrf_from(stranger.get("/forum/notifications").get_data(as_text=True))
+    assert stranger.post(f"/forum/notifications/{note.id}", data={"csrf_token": token}).status_code == 404
     # a reply notifies the author of the post replied to
     assert _post(member, f"/forum/threads/{post.id}", body="收到", reply_to=str(post.id)).status_code == 302
     db.session.rollback()
@@ -231,9 +240,13 @@ def test_api_discussions_and_posts(app, db, city, make_course):
                         headers=headers)
     assert reply.status_code == 201 and reply.json["thread_id"] == root and reply.json["quote_excerpt"] == "第一课很实用"
     for bad in ({"body": "x", "reply_to": True}, {"body": 3}, {"body": "x", "extra": 1}, {"body": "   "},
-                {"body": "x", "quote": True}, {"body": "x", "reply_to": 999999}, {"body": "x", "title": "长" * 81}):
+                {"body": "x", "quote": True}, {"body": "x", "title": "长" * 81}):
         response = client.post(f"/api/v1/discussions/{course_id}/posts", json=bad, headers=headers)
         assert response.status_code == 400, (bad, response.json)
+    # a reply to a post that is not there (or not visible) names a missing resource
+    missing = client.post(f"/api/v1/discussions/{course_id}/posts", json={"body": "x", "reply_to": 999999},
+                          headers=headers)
+    assert missing.status_code == 404 and missing.json["field"] == "reply_to"
     page = client.get(f"/api/v1/discussions/{course_id}/posts?per_page=1", headers=headers).json
     assert [p["id"] for p in page["items"]] == [root] and page["more"] is True
     thread = client.get(f"/api/v1/discussions/{course_id}/posts?thread={root}&page=2&per_page=1", headers=headers).json

@@ -44,7 +44,7 @@ def test_non_members_have_no_target_and_do_not_count_in_meeting_figures(app, cit
         assert [r.name for r in member_rows(city["a1"], year, kind=MemberKind.MASSES)] == ["群众小张"]
         kinds = {r.key: (r.members, r.with_target, r.meeting) for r in by_kind(city["a1"], year)}
         assert kinds == {"full": (2, 2, 1), "masses": (1, 0, 0), "activist": (1, 0, 0)}
-        child = next(c for c in child_rows(city["committee"], Period(year)) if c.org.code == "CA-1")
+        child = next(c for c in child_rows(city["a1"].parent, Period(year)) if c.org.code == "CA-1")  # the committee node (city["committee"] is its secretary)
         assert (child.members, child.with_target, child.meeting_target, child.rate) == (4, 2, 1, 0.5)
 
     client = app.test_client()

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask import has_request_context, request
+from sqlalchemy.orm import Session
+
 from learning.audit.models import AuditEvent
+from learning.database import SAFE_METHODS, write_transactions
 from learning.extensions import db
 
 _PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
@@ -41,3 +45,21 @@ def record(action: str, *, actor_id: int | None, target: str = "", address: str 
                        detail=_clean(detail), address=address)
     db.session.add(event)
     return event
+
+
+def record_read(action: str, *, actor_id: int | None, target: str = "", address: str | None = None,
+                **detail: Any) -> None:
+    """Audit a read that the law wants logged (an export of personal data).
+
+    Within a GET request it is written and committed at once, in a short write transaction of
+    its own, before the data leaves: GET requests otherwise change nothing and keep SQLite's
+    read transactions (learning/database.py), and a read transaction that writes at its end
+    fails with "database is locked" when another writer committed meanwhile (a 500 seen under
+    the wapiti scan, docs/security.md). Elsewhere (CLI, POST) it joins the caller's transaction."""
+    if not has_request_context() or request.method not in SAFE_METHODS:
+        record(action, actor_id=actor_id, target=target, address=address, **detail)
+        return
+    with write_transactions(), Session(db.engine) as session:
+        session.add(AuditEvent(action=action, actor_id=actor_id, target=clean_text(target)[:255],
+                               detail=_clean(detail), address=address))
+        session.commit()

@@ -5,12 +5,14 @@ import re
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select
 
 from learning.audit.models import AuditEvent
 from learning.audit.operations import clean_text, record
 from learning.auth import passwords, throttle
 from learning.auth.models import ActivationCode
+from learning.database import read_transactions
 from learning.extensions import db
 from learning.orgs.models import Member
 from learning.orgs.operations import apply_due_transfers
@@ -56,12 +58,19 @@ def authenticate(phone: str, password: str, address: str) -> Member:
     db.session.rollback()
     if throttle.blocked(limits):
         raise TooManyAttempts()
-    member = db.session.scalar(select(Member).where(Member.phone == phone)) if PHONE_RE.match(phone) else None
-    if member is None or not member.active or not passwords.verify_password(member.password_hash, password):
-        actor_id = member.id if member is not None else None
+    # Check the password (argon2: tens of milliseconds of CPU by design) before this request
+    # takes SQLite's write lock, so that logins are checked side by side, not one at a time.
+    with read_transactions():
+        found = db.session.execute(select(Member.id, Member.active, Member.password_hash)
+                                   .where(Member.phone == phone)).first() if PHONE_RE.match(phone) else None
+        db.session.rollback()
+    verified = found is not None and found.active and passwords.verify_password(found.password_hash, password)
+    member = db.session.get(Member, found.id) if verified else None
+    if member is None or not member.active or member.password_hash != found.password_hash:
+        # (a password changed between the check and now counts as a wrong one)
         db.session.rollback()
         throttle.add_failure(limits)
-        _record_failure(actor_id, phone, address)
+        _record_failure(found.id if found is not None else None, phone, address)
         raise InvalidCredentials()
     if passwords.needs_rehash(member.password_hash or ""):
         member.password_hash = passwords.hash_password(password)
@@ -123,6 +132,14 @@ def new_code() -> str:
 
 def normalize_code(text: str) -> str:
     return re.sub(r"[\s\-]", "", text).upper()
+
+
+DEFAULT_CODE_DAYS = 14
+
+
+def activation_code_days() -> int:
+    """How long a new activation code stays valid (setting ACTIVATION_CODE_DAYS)."""
+    return int(current_app.config.get("ACTIVATION_CODE_DAYS", DEFAULT_CODE_DAYS))
 
 
 def issue_activation_code(member: Member, *, actor: Member | None, valid_days: int, audit: bool = True) -> str:

@@ -152,7 +152,7 @@ class LessonInput:
     optional: bool = False
     body: str = ""  # Markdown body; for a quiz, its intro
     media: str | None = None  # "media/…", from the package root
-    pass_score: str = "60"
+    pass_score: str = "60"  # noqa: S105 -- a quiz's pass mark, not a password
     questions: list[QuestionInput] = field(default_factory=list)
 
     @property

@@ -12,6 +12,7 @@ from content import CoursePackage, render_markdown
 from learning.audit.operations import record
 from learning.catalog.models import Course, CourseStatus, Lesson
 from learning.catalog.storage import remove_after_commit
+from learning.community.operations import ensure_course_discussion
 from learning.extensions import db
 from learning.orgs.models import Member
 from learning.timeutil import utcnow
@@ -106,6 +107,9 @@ def import_package(pkg: CoursePackage, *, store_root: Path, actor: Member | None
         course.status = CourseStatus.PUBLISHED
         course.published_at = course.published_at or utcnow()
     db.session.flush()
+    # A course's discussion opens with the course (the existing ones: migration 5c1d0a3e9b27),
+    # so reading the forum never has to create a row.
+    ensure_course_discussion(course)
     record("course_imported", actor_id=actor.id if actor else None, target=f"course:{course.slug}",
            version=pkg.version, previous_version=previous_version, published=publish)
     return course

@@ -21,14 +21,16 @@ MEDIA_TYPES = {".mp4": "video/mp4", ".m4a": "audio/mp4", ".mp3": "audio/mpeg", "
 
 # For media opened as documents (a link followed, "open image in new tab"): `sandbox` gives the
 # response an opaque origin and no script, whatever the file holds.
-MEDIA_CSP = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'self'"
+MEDIA_CSP = ("sandbox; default-src 'none'; img-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; "
+             "frame-ancestors 'self'")
 # Not for PDFs: Chromium and Safari refuse to start their PDF viewer in a sandboxed document
 # (a blank frame, "blocked by Chrome"), and a restrictive default-src breaks the viewer's own
 # styles. A PDF is safe without it: the validator admits only files that start with %PDF-,
 # they are sent as application/pdf with nosniff, so no browser treats them as HTML, and a
 # PDF's own JavaScript runs inside the viewer, without the academy's origin. Framing stays
-# limited to the academy's pages.
-PDF_CSP = "frame-ancestors 'self'"
+# limited to the academy's pages. object-src 'none' and base-uri 'none' leave Chromium's viewer
+# working (checked in headless Chromium 2026-11: the viewer renders the page).
+PDF_CSP = "object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
 
 
 def _course_or_404(slug: str):
@@ -115,6 +117,10 @@ def send_media(root: Path, name: str, accel: str | None = None) -> Response:
         # requests (206, or 416 for a range outside the file) so phones can seek and resume.
         response = send_from_directory(root, name, mimetype=mimetype, conditional=True, max_age=3600,
                                        as_attachment=download, download_name=Path(name).name)
+    # behind the login: the phone's browser may keep it an hour, a shared cache never
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.max_age = 3600
     response.headers["Content-Security-Policy"] = PDF_CSP if mimetype == "application/pdf" else MEDIA_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -39,12 +39,15 @@ FORUM_POST = spec.schema("ForumPost", spec.obj({
     "liked": {"type": "boolean", "description": "The caller liked it"},
     "created_at": {"type": "string", "format": "date-time"},
 }))
-NEW_POST = spec.schema("NewForumPost", spec.obj({
-    "body": {"type": "string", "minLength": 1, "maxLength": 5000, "description": "Markdown; @姓名 mentions"},
+NEW_POST = spec.schema("NewForumPost", {**spec.obj({
+    "body": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": r"\S",
+             "description": "Markdown; @姓名 mentions; not only white space"},
     "title": {"type": "string", "maxLength": TITLE_MAX, "description": "For a new thread; derived from the body when absent"},
-    "reply_to": {**spec.ID, "description": "Reply in this post's thread"},
-    "quote": {"type": "boolean", "description": "Quote the post replied to"},
-}, optional=("title", "reply_to", "quote")))
+    "reply_to": {**spec.ID, "description": "Reply in this post's thread (404 when it names no post the caller sees)"},
+    "quote": {"type": "boolean", "description": "Quote the post replied to (needs reply_to)"},
+}, optional=("title", "reply_to", "quote")),
+    # quote: true only together with reply_to
+    "anyOf": [{"properties": {"quote": {"enum": [False]}}}, {"required": ["reply_to"]}]})
 DISCUSSION_ID = {"name": "discussion_id", "in": "path", "required": True, "schema": spec.ID}
 
 
@@ -82,10 +85,12 @@ spec.operation(
 @member_required
 def discussions():
     member = api_member()
-    found = operations.ensure_boards()
-    courses = db.session.scalars(select(Course).where(Course.id.in_(queries.studied_course_ids(member)))
-                                 .order_by(Course.title, Course.id))
-    found += [operations.ensure_course_discussion(course) for course in courses]
+    # boards are seeded by the migrations and a course's discussion opens with the course: a
+    # read creates nothing
+    found = queries.boards()
+    found += db.session.scalars(select(Discussion).join(Course, Course.id == Discussion.course_id)
+                                .where(Course.id.in_(queries.studied_course_ids(member)))
+                                .order_by(Course.title, Course.id))
     return jsonify({"items": [_discussion_json(d) for d in found]})
 
 
@@ -161,7 +166,7 @@ def create_discussion_post(discussion_id: int):
     text, title, reply_to_id, quote = _new_post_fields(json_object())
     reply_to = db.session.get(Post, reply_to_id) if reply_to_id is not None else None
     if reply_to_id is not None and reply_to is None:
-        return error(400, _("要回复的帖子不存在或已被隐藏。"), field="reply_to")
+        return error(404, _("要回复的帖子不存在或已被隐藏。"), field="reply_to")
     try:
         post = operations.create_post(member, found, body=text, title=title, reply_to=reply_to, quote=quote,
                                       limits=PostingLimits.from_config(current_app.config))

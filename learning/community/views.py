@@ -75,7 +75,7 @@ def _limits() -> PostingLimits:
 @bp.route("/forum")
 @login_required
 def index():
-    boards = operations.ensure_boards()
+    boards = queries.boards()  # seeded by the migrations (reads create nothing)
     courses = list(db.session.scalars(select(Course).where(Course.id.in_(queries.studied_course_ids(current_user)))
                                       .order_by(Course.title)))
     return render_template("community/index.html", boards=boards, notes=queries.BOARD_NOTES,
@@ -90,9 +90,9 @@ def course(slug: str):
     found = course_by_slug(slug)
     if found is None or not can_view_course(current_user, found):
         abort(404)
-    discussion = queries.course_discussion(found)
+    discussion = queries.course_discussion(found)  # opened with the course (catalog import)
     if discussion is None:
-        discussion = operations.ensure_course_discussion(found)  # committed with the redirect
+        abort(404)
     return redirect(url_for("community.discussion", discussion_id=discussion.id))
 
 
@@ -248,12 +248,16 @@ def read_all():
     return redirect(url_for("community.notifications"))
 
 
-@bp.route("/forum/notifications/<int:notification_id>")
+@bp.post("/forum/notifications/<int:notification_id>")
 @login_required
 def open_notification(notification_id: int):
+    """Mark one reminder read and go to its post: a POST (a button in the list), so that no
+    link followed, prefetched or embedded elsewhere changes what the member has read."""
     found = db.session.get(Notification, notification_id) if notification_id <= MAX_ID else None
     if found is None or found.member_id != current_user.id:
         abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
     operations.mark_read(current_user, found.id)
     return redirect(url_for("community.thread", post_id=found.post_id))
 

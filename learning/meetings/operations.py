@@ -7,6 +7,7 @@ from learning.audit.operations import record
 from learning.extensions import db
 from learning.meetings.models import OfflineAttendance, OfflineSession
 from learning.orgs.models import Member, Organization
+from learning.study import rollups
 from learning.study.operations import lock_member, member_year
 
 
@@ -14,7 +15,8 @@ def record_session(*, actor: Member | None, org: Organization, title: str, kind:
                    hours: float, category: str, attendees: list[Member],
                    address: str | None = None) -> OfflineSession:
     """Store the session and one confirmed credit per attendee: the attendance carries the
-    attendee's home branch and the year it was held, and their MemberYear hours grow with it."""
+    attendee's home branch and the year it was held, and their MemberYear hours and the branch's
+    monthly roll-up grow with it."""
     session = OfflineSession(org_id=org.id, title=title, kind=kind, held_on=held_on, hours=hours,
                              category=category, recorded_by_id=actor.id if actor else None)
     db.session.add(session)
@@ -25,6 +27,7 @@ def record_session(*, actor: Member | None, org: Organization, title: str, kind:
                                          year=held_on.year, hours=hours, category=category))
         counters = member_year(member.id, held_on.year)
         counters.hours = round(counters.hours + hours, 2)
+        rollups.add_offline_credit(member.home_org_id, held_on, hours)
     db.session.flush()
     record("offline_study_recorded", actor_id=actor.id if actor else None, target=f"offline_session:{session.id}",
            address=address, org=org.code, title=title, kind=kind, held_on=held_on.isoformat(), hours=hours,

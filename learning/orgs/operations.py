@@ -11,6 +11,7 @@ from learning.extensions import db
 from learning.orgs.models import (Member, Organization, OrgKind, OrgMembership, RoleGrant, Transfer,
                                   TransferStatus)
 from learning.orgs.queries import subtree_condition
+from learning.study import rollups
 from learning.timeutil import utcnow
 
 
@@ -73,7 +74,10 @@ def update_org(org: Organization, *, actor: Member | None, name: str, kind: str,
 
 def move_org(org: Organization, new_parent: Organization, *, actor: Member | None) -> None:
     """Re-parent a node with its whole subtree: one UPDATE rewrites every path and depth.
-    Statistics stay right because completions carry the branch id, never its path."""
+    Statistics stay right because credits and their monthly roll-ups carry the branch id, never
+    its path; only the per-course roll-ups of the top levels, which sum whole subtrees, follow
+    the move (rollups.subtree_moved)."""
+
     if new_parent.path.startswith(org.path):
         raise Refused(_l("不能把组织移到它自己或它的下级组织之下。"))
     _check_parent(new_parent)
@@ -82,6 +86,7 @@ def move_org(org: Organization, new_parent: Organization, *, actor: Member | Non
     old_path, old_parent = org.path, org.parent
     new_path = f"{new_parent.path}{org.id}/"
     delta = new_parent.depth + 1 - org.depth
+    rollups.write_pending(db.session())  # this transaction's own credits, under the paths they were earned in
     db.session.execute(
         update(Organization)
         .where(subtree_condition(Organization.path, old_path))
@@ -91,6 +96,7 @@ def move_org(org: Organization, new_parent: Organization, *, actor: Member | Non
     )
     org.parent_id = new_parent.id
     db.session.flush()
+    rollups.subtree_moved(old_path, new_path)
     db.session.expire_all()  # loaded nodes of the subtree carry their old paths
     record("org_moved", actor_id=_actor_id(actor), target=f"org:{org.code}",
            before=old_parent.code if old_parent else None, after=new_parent.code)

@@ -98,6 +98,20 @@ def can_view_member(actor: Member | None, member: Member) -> bool:
     return any(path.startswith(root) for path in activity_paths for root in roots)
 
 
+def can_issue_code(actor: Member | None, member: Member) -> bool:
+    """May hand the member a fresh one-time activation code (first login, or a forgotten
+    password): the secretaries of the member's home subtree and administrators, never for
+    oneself. A member who holds a role gets codes only from an administrator, so a secretary
+    cannot take over an account with more rights than their own."""
+    if actor is None or actor.id == member.id or not member.active:
+        return False
+    if is_admin(actor):
+        return True
+    if member.roles:
+        return False
+    return any(member.home_org.path.startswith(root) for root in managed_paths(actor))
+
+
 def members_of_subtree(org: Organization) -> Select[tuple[Member]]:
     """Active members whose home branch lies in org's subtree."""
     return (
@@ -167,11 +181,12 @@ def can_decide_transfer(actor: Member | None, transfer: Transfer) -> bool:
 
 
 def subtree_year_hours(org: Organization, year: int) -> float:
-    """学时 earned in the subtree in a year, by the branch each completion was earned in (a
-    member who transferred mid-year counts on both sides, each for its own part)."""
-    from learning.study.models import CourseCompletion
+    """学时 earned in the subtree in a year through courses, by the branch each completion was
+    earned in (a member who transferred mid-year counts on both sides, each for its own part):
+    read from the monthly roll-up per branch, not from the completions."""
+    from learning.study.models import OrgCreditMonth
 
-    return float(db.session.scalar(
-        select(func.coalesce(func.sum(CourseCompletion.hours), 0.0))
-        .join(Organization, Organization.id == CourseCompletion.org_id)
-        .where(subtree_condition(Organization.path, org.path), CourseCompletion.year == year)) or 0.0)
+    return round(float(db.session.scalar(
+        select(func.coalesce(func.sum(OrgCreditMonth.course_hours), 0.0))
+        .join(Organization, Organization.id == OrgCreditMonth.org_id)
+        .where(subtree_condition(Organization.path, org.path), OrgCreditMonth.year == year)) or 0.0), 2)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from learning.extensions import db
-from learning.orgs.models import Member, Organization, RoleGrant
+from learning.orgs.models import Organization, RoleGrant
 from learning.orgs.queries import MANAGING_ROLES, members_of_subtree
 from learning.study.models import MemberYear
 from learning.study.targets import target_hours, target_kinds

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from learning.auth.operations import normalize_phone
+from learning.auth.operations import activation_code_days, issue_activation_code, normalize_phone
 from learning.extensions import db
 from learning.orgs import bp, operations, queries
 from learning.orgs.forms import (ConfirmForm, GrantForm, MoveForm, OrgCreateForm, OrgEditForm, TransferForm,
@@ -13,7 +15,7 @@ from learning.orgs.forms import (ConfirmForm, GrantForm, MoveForm, OrgCreateForm
 from learning.orgs.models import Member, Organization, RoleGrant, Transfer
 from learning.orgs.queries import MANAGING_ROLES
 from learning.orgs import kinds as _kinds  # noqa: F401  (registers kind_label for templates)
-from learning.orgs.roster import roster_rows
+from learning.orgs.roster import mask, roster_rows
 from learning.reflections.queries import featured_for
 from learning.timeutil import local_today
 
@@ -154,6 +156,21 @@ def _refused(refused: operations.Refused, endpoint: str, **values):
 
 # --- transfers ---------------------------------------------------------------------------------
 
+def _request_transfer(form: TransferForm, member: Member, to_org: Organization | None) -> bool:
+    """Submit the form's transfer; on refusal put the reason on the form and return False."""
+    if to_org is None:
+        form.to_code.errors.append(_("没有这个支部编码。"))
+        return False
+    try:
+        operations.request_transfer(member, to_org, form.effective_on.data, actor=current_user,
+                                    reason=form.reason.data or "")
+    except operations.Refused as refused:
+        form.to_code.errors.append(str(refused.message))
+        return False
+    flash(_("转接申请已提交，等待转入支部审批。"), "success")
+    return True
+
+
 @bp.route("/orgs/transfers", methods=["GET", "POST"])
 @login_required
 def transfers():
@@ -164,17 +181,8 @@ def transfers():
         to_org = queries.org_by_code(form.to_code.data.strip())
         if member is None or not queries.can_view_org(current_user, member.home_org):
             form.phone.errors.append(_("在你管理的组织里没有这个手机号的党员。"))
-        elif to_org is None:
-            form.to_code.errors.append(_("没有这个支部编码。"))
-        else:
-            try:
-                operations.request_transfer(member, to_org, form.effective_on.data, actor=current_user,
-                                            reason=form.reason.data or "")
-            except operations.Refused as refused:
-                form.to_code.errors.append(str(refused.message))
-            else:
-                flash(_("转接申请已提交，等待转入支部审批。"), "success")
-                return redirect(url_for("orgs.transfers"))
+        elif _request_transfer(form, member, to_org):
+            return redirect(url_for("orgs.transfers"))
     incoming = list(db.session.scalars(queries.transfers_for(current_user, "incoming").limit(200)))
     outgoing = list(db.session.scalars(queries.transfers_for(current_user, "outgoing").limit(200)))
     return render_template("orgs/transfers.html", form=form, incoming=incoming, outgoing=outgoing,
@@ -212,18 +220,8 @@ def decide_transfer(transfer_id: int, decision: str):
 def my_transfer():
     form = TransferForm(effective_on=local_today())
     if form.validate_on_submit():
-        to_org = queries.org_by_code(form.to_code.data.strip())
-        if to_org is None:
-            form.to_code.errors.append(_("没有这个支部编码。"))
-        else:
-            try:
-                operations.request_transfer(current_user, to_org, form.effective_on.data, actor=current_user,
-                                            reason=form.reason.data or "")
-            except operations.Refused as refused:
-                form.to_code.errors.append(str(refused.message))
-            else:
-                flash(_("转接申请已提交，等待转入支部审批。"), "success")
-                return redirect(url_for("orgs.my_transfer"))
+        if _request_transfer(form, current_user, queries.org_by_code(form.to_code.data.strip())):
+            return redirect(url_for("orgs.my_transfer"))
     mine = list(db.session.scalars(select(Transfer).where(Transfer.member_id == current_user.id)
                                    .order_by(Transfer.requested_at.desc())))
     return render_template("orgs/my_transfer.html", form=form, transfers=mine, action=ConfirmForm()), \
@@ -267,3 +265,22 @@ def revoke(grant_id: int):
     operations.revoke_role(grant, actor=current_user)
     flash(_("已撤销授权。"), "success")
     return redirect(url_for("orgs.roles"))
+
+
+@bp.route("/members/<int:member_id>/activation-code", methods=["POST"])
+@login_required
+def activation_code(member_id: int):
+    """A fresh one-time activation code for a member who never logged in or forgot their
+    password; shown once, earlier unused codes stop working."""
+    member = db.session.get(Member, member_id)
+    if member is None:
+        abort(404)
+    if not queries.can_issue_code(current_user, member):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    days = activation_code_days()
+    code = issue_activation_code(member, actor=current_user, valid_days=days)
+    db.session.commit()
+    return render_template("orgs/activation_code.html", member=member, code=code, mask=mask,
+                           expires_on=local_today() + timedelta(days=days))

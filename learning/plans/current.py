@@ -109,7 +109,10 @@ def _build(member: Member, inputs: _Inputs, stored: LearningPlan | None, today: 
         candidates = recommender.recommend(profile, k=CANDIDATES)
     else:
         model, candidates = None, queries.rule_candidates(member, courses)
-    previous = _stored_items(stored) if stored is not None and stored.year == today.year else []
+    # Yesterday's plan keeps its order — unless it came from the stand-in rules and a model now
+    # exists: the first plan from a model is the model's (started courses still come first).
+    carried = stored is not None and stored.year == today.year and (stored.model_version is not None or model is None)
+    previous = _stored_items(stored) if carried else []
     # Without a target there is no gap to fill: the plan still offers a few recommendations.
     gap = (target if target is not None else 0.0) - hours_done
     items = build_plan(candidates, catalogue, hours_gap=gap, today=today,

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from learning.audit.operations import record
+from learning.audit.operations import record_read
 from learning.orgs.models import Member
 from learning.orgs.roster import mask
 from learning.redemption import queries
@@ -41,6 +41,6 @@ def day_export(station: Station, day: date, fmt: str, *, actor: Member, address:
     title = _("%(station)s · 兑换记录 · %(day)s · 导出时间 %(at)s", station=station.name, day=day.isoformat(),
               at=made.strftime("%Y-%m-%d %H:%M"))
     data = to_xlsx(table, title) if fmt == "xlsx" else to_csv(table, title)
-    record("station_exported", actor_id=actor.id, target=f"station:{station.id}", address=address,
-           day=day.isoformat(), format=fmt, rows=len(table.rows))
+    record_read("station_exported", actor_id=actor.id, target=f"station:{station.id}", address=address,
+                day=day.isoformat(), format=fmt, rows=len(table.rows))
     return data, f"station-{station.id}-{day.isoformat()}-{made.strftime('%Y%m%d-%H%M%S')}.{fmt}"

@@ -4,18 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
-
 from learning.audit.operations import record
-from learning.auth.operations import issue_activation_code
+from learning.auth.operations import activation_code_days, issue_activation_code
 from learning.orgs.models import Member, MemberKind
 from learning.orgs.operations import create_member, set_home
 from learning.roster.plan import NEW, UPDATED, Plan
 from learning.timeutil import utcnow
 from learning.extensions import db
-
-DEFAULT_CODE_DAYS = 14
-
 
 @dataclass(frozen=True)
 class IssuedCode:
@@ -26,16 +21,12 @@ class IssuedCode:
     expires_at: datetime
 
 
-def code_days() -> int:
-    return int(current_app.config.get("ACTIVATION_CODE_DAYS", DEFAULT_CODE_DAYS))
-
-
 def apply_plan(plan: Plan, *, actor: Member | None, today: date, filename: str) -> list[IssuedCode]:
     """Create and update the members of a plan without errors; new accounts get a one-time
     activation code (returned once, never stored in clear) and no password."""
     if not plan.ok:
         raise ValueError("a plan with errors is never applied")
-    days = code_days()
+    days = activation_code_days()
     issued: list[IssuedCode] = []
     for row in plan.rows:
         data = row.data

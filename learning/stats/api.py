@@ -8,7 +8,7 @@ from learning.api import bp, spec
 from learning.api.auth import api_member
 from learning.orgs.models import Organization
 from learning.stats.access import visible_org_or_abort
-from learning.stats.queries import Period, child_rows, summary
+from learning.stats.queries import Figures, Period
 from learning.timeutil import local_today
 
 _FIGURES = {
@@ -38,14 +38,15 @@ def org_stats(code: str):
         period = Period(int(request.args.get("year") or local_today().year))
     except ValueError:
         abort(400)
-    s = summary(org, period)
+    figures = Figures(org, period)
+    s = figures.summary
     return jsonify({
         "org": _org(org), "year": period.year, "members": s.members, "members_with_target": s.with_target,
         "members_meeting_target": s.meeting_target,
         "hours": s.hours, "completions": s.completions,
         "children": [{"org": _org(c.org), "members": c.members,
                       "members_with_target": c.with_target, "members_meeting_target": c.meeting_target,
-                      "hours": c.hours, "completions": c.completions} for c in child_rows(org, period)],
+                      "hours": c.hours, "completions": c.completions} for c in figures.children],
     })
 
 

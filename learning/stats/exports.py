@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+from itertools import chain
+from collections.abc import Iterator
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
-from learning.audit.operations import record
+from learning.audit.operations import record_read
 from learning.orgs.models import Member, Organization
 from learning.stats.queries import Period
 from learning.stats.tables import Table
+from learning.stats.xlsx import write_xlsx
 from learning.timeutil import to_local, utcnow
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -52,12 +52,21 @@ def header(table: Table) -> list[str]:
     return [str(c.label) + (" (%)" if c.kind == "pct" else "") for c in table.columns]
 
 
-def body(table: Table) -> list[list]:
-    """The rows then the total, as plain values (percentages as numbers of per cent)."""
-    lines = [[_plain(v, c.kind) for v, c in zip(row.values, table.columns)] for row in table.rows]
+def body(table: Table) -> Iterator[list]:
+    """The rows then the total, as plain values (percentages as numbers of per cent; empty
+    cells None, which both writers leave empty)."""
+    kinds = [c.kind for c in table.columns]
+    special = [i for i, k in enumerate(kinds) if k in ("pct", "date", "moment")]
+    for row in table.rows:
+        if not special:  # text, counts and hours are written as they are
+            yield row.values
+            continue
+        values = list(row.values)
+        for i in special:
+            values[i] = _plain(values[i], kinds[i]) if values[i] is not None else None
+        yield values
     if table.total is not None:
-        lines.append([_plain(v, c.kind) for v, c in zip(table.total, table.columns)])
-    return lines
+        yield [_plain(v, k) for v, k in zip(table.total, kinds)]
 
 
 def to_csv(table: Table, title: str) -> bytes:
@@ -70,25 +79,9 @@ def to_csv(table: Table, title: str) -> bytes:
 
 
 def to_xlsx(table: Table, title: str) -> bytes:
-    book = Workbook(write_only=True)  # streams rows: the academy's member list stays fast
-    sheet = book.create_sheet(str(table.title)[:31])
-    bold = Font(bold=True)
-
-    def cells(values):
-        out = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.font = bold
-            out.append(cell)
-        return out
-
-    sheet.append(cells([title]))
-    sheet.append(cells(header(table)))
-    for line in body(table):
-        sheet.append(line)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The title and header rows in bold, then the body (learning/stats/xlsx.py says why this
+    writer and not openpyxl's)."""
+    return write_xlsx(chain([[title], header(table)], body(table)), title=str(table.title), bold_rows=2)
 
 
 def render(table: Table, org: Organization, period: Period, fmt: str, *, actor: Member | None,
@@ -99,6 +92,6 @@ def render(table: Table, org: Organization, period: Period, fmt: str, *, actor: 
     title = title_line(table, org, period, local)
     data = to_xlsx(table, title) if fmt == "xlsx" else to_csv(table, title)
     if table.personal:
-        record("stats_exported", actor_id=actor.id if actor else None, target=f"org:{org.code}",
-               address=address, table=table.name, format=fmt, period=period.slug, rows=len(table.rows))
+        record_read("stats_exported", actor_id=actor.id if actor else None, target=f"org:{org.code}",
+                    address=address, table=table.name, format=fmt, period=period.slug, rows=len(table.rows))
     return data, file_name(table, org, period, local, fmt)

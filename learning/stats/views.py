@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
+from markupsafe import Markup, escape
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -11,20 +12,67 @@ from learning.extensions import db
 from learning.netutil import client_address
 from learning.orgs.kinds import KINDS
 from learning.orgs.models import Member
-from learning.orgs.queries import can_view_member, is_manager
+from learning.orgs.queries import can_issue_code, can_view_member, is_manager
 from learning.reflections.queries import pending_by_branch
 from learning.stats import bp, exports, member as record
 from learning.stats.access import visible_org_or_abort
-from learning.stats.queries import Period, summary
+from learning.stats.queries import Figures, Period
 from learning.stats.tables import BUILDERS, Context, build
 from learning.study.queries import courses_in_progress
 from learning.study.targets import target_for
 from learning.orgs.roster import mask
 from learning.timeutil import local_today, to_local
 
-PAGED = ("behind", "members")
+PAGED = ("behind", "members", "courses", "overdue", "offline")
 DASHBOARD = ("children", "behind", "assignments", "overdue", "courses", "kinds", "occupations", "ages", "ranking",
              "offline", "members")
+
+
+@bp.app_template_filter("stats_cell")
+def stats_cell(value, kind: str) -> Markup:
+    """One table cell as the page shows it (a filter, not a macro: a dashboard has a couple of
+    thousand cells, and a macro call per cell was a third of the page's time)."""
+    if value is None or value == "":
+        return Markup('<span class="muted">—</span>')  # noqa: S704 -- a constant
+    if isinstance(value, str):
+        return escape(value)
+    if kind == "pct":
+        return Markup(f"{value * 100:.1f}%")  # noqa: S704 -- a formatted number
+    if kind == "hours" and isinstance(value, int | float):
+        return Markup("%g" % round(value, 1))  # noqa: S704 -- a formatted number
+    if kind == "moment":
+        return Markup(value.strftime("%Y-%m-%d %H:%M"))  # noqa: S704 -- a formatted datetime
+    if kind == "date":
+        return Markup(value.isoformat())  # noqa: S704 -- a formatted date
+    return escape(str(value))
+
+
+_SENTINEL = 987654321  # stands for the member id in a record URL built once per table
+
+
+@bp.app_template_global("stats_body")
+def stats_body(table, period: Period) -> Markup:
+    """A table's body rows. Built here rather than in Jinja: a dashboard page has a couple of
+    thousand cells, and a macro or url_for call per cell or row was most of the page's time."""
+    record = str(url_for("stats.member_record", member_id=_SENTINEL, year=period.year))
+    numeric = [' class="num"' if n else "" for n in table.numeric]
+    kinds = [c.kind for c in table.columns]
+    out = []
+    for row in table.rows:
+        cells = []
+        for i, value in enumerate(row.values):
+            sort = f' data-value="{escape(value)}"' if table.sortable else ""
+            if i == 0 and row.member_id:
+                inner = f'<a href="{escape(record.replace(str(_SENTINEL), str(row.member_id)))}">{escape(value)}</a>'
+            elif i == 0 and row.org_code:
+                href = url_for("stats.dashboard", code=row.org_code, year=period.year,
+                               **{"from": period.month_from, "to": period.month_to})
+                inner = f'<a href="{escape(href)}">{escape(value)}</a>'
+            else:
+                inner = stats_cell(value, kinds[i])
+            cells.append(f"<td{numeric[i]}{sort}>{inner}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>\n")
+    return Markup("".join(out))  # noqa: S704 -- every value and URL above went through escape()
 
 
 def chart_json(data: dict) -> str:
@@ -63,11 +111,13 @@ def _page(name: str) -> int:
 def dashboard(code: str):
     org = visible_org_or_abort(code)
     period, today, kind = period_from_request(), local_today(), kind_from_request()
-    stats = summary(org, period, today=today)
-    tables = {name: build(name, Context(org, period, today, _page(name) if name in PAGED else None, stats,
+    # read once, shared by every table of the page (the member lists' pages in the same pass)
+    figures = Figures(org, period, today, members_page=_page("members"), behind_page=_page("behind"), kind=kind)
+    tables = {name: build(name, Context(org, period, today, _page(name) if name in PAGED else None, figures,
                                         kind=kind if name == "members" else None))
               for name in DASHBOARD}
-    trend = build("trend", Context(org, period, today, None, stats))
+    trend = build("trend", Context(org, period, today, None, figures))
+    stats = figures.summary
     chart = {"labels": [r.values[0] for r in trend.rows], "hours": [r.values[1] for r in trend.rows],
              "completions": [r.values[2] for r in trend.rows],
              "hoursLabel": _("学时"), "completionsLabel": _("完成课程")}
@@ -128,4 +178,4 @@ def member_record(member_id: int):
                            target=target_for(member, year), categories=record.hours_by_category(member, year),
                            months=months, credits=record.credits(member, year),
                            in_progress=courses_in_progress(member), quizzes=record.quiz_results(member),
-                           chart=chart_json(chart))
+                           chart=chart_json(chart), can_issue_code=can_issue_code(current_user, member))

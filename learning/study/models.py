@@ -74,7 +74,9 @@ class MemberYear(db.Model):
     not millions of events."""
 
     __tablename__ = "member_year"
-    __table_args__ = (Index("ix_member_year_year", "year"),)
+    # SQLite: clustered by (member_id, year), so the dashboards' per-member lookup reads the row
+    # itself rather than an index entry and then the row.
+    __table_args__ = (Index("ix_member_year_year", "year"), {"sqlite_with_rowid": False})
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -82,6 +84,44 @@ class MemberYear(db.Model):
     points: Mapped[int] = mapped_column(Integer, default=0)
     courses_done: Mapped[int] = mapped_column(Integer, default=0)
     last_active_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class OrgCreditMonth(db.Model):
+    """学时 credited in one organization per local calendar month: course completions and
+    confirmed offline attendances, keyed like the credits themselves by the branch they were
+    earned in (so a transfer leaves them where they were earned, and a subtree move, which
+    changes paths but not ids, leaves them valid). Dashboards read these few thousand rows
+    for totals, trends and child figures instead of millions of credits.
+
+    Kept in the same transaction as the credits (learning/study/rollups.py); rebuilt from the
+    credits and checked by `hongfan stats reconcile`."""
+
+    __tablename__ = "org_credit_month"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered by the key: a subtree read is a few range scans
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)  # local calendar month, 1–12
+    course_hours: Mapped[float] = mapped_column(Float, default=0.0)
+    completions: Mapped[int] = mapped_column(Integer, default=0)
+    offline_hours: Mapped[float] = mapped_column(Float, default=0.0)
+    offline: Mapped[int] = mapped_column(Integer, default=0)  # confirmed attendances
+
+
+class SubtreeCourseMonth(db.Model):
+    """Completions of each course per local month anywhere in the subtree of a node near the
+    top of the tree (depth ≤ rollups.ROLLUP_DEPTH: the academy and the level below it). Their
+    course tables sum one node's rows; deeper nodes, whose subtrees are small, read their
+    completions directly. Adjusted when a subtree moves (learning/orgs/operations.move_org)."""
+
+    __tablename__ = "subtree_course_month"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), primary_key=True)
+    completions: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AnnualTarget(db.Model):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from learning.catalog.models import Course, Lesson
 from learning.extensions import db
@@ -45,9 +46,13 @@ def progress_by_lesson(member: Member, lesson_ids: list[int]) -> dict[int, Lesso
     return {row.lesson_id: row for row in rows}
 
 
-def course_state(member: Member, course: Course) -> CourseState:
+def course_state(member: Member, course: Course,
+                 progress: dict[int, LessonProgress] | None = None) -> CourseState:
+    """Where the member stands in a course; `progress` (by lesson id) when the caller already
+    loaded it for several courses at once."""
     current = [lesson for lesson in course.lessons if not lesson.retired]
-    progress = progress_by_lesson(member, [lesson.id for lesson in current])
+    if progress is None:
+        progress = progress_by_lesson(member, [lesson.id for lesson in current])
     lessons = course.required_lessons
     done = sum(1 for lesson in lessons if progress.get(lesson.id) and progress[lesson.id].completed_at)
     upcoming = next((lesson for lesson in lessons
@@ -59,8 +64,17 @@ def course_state(member: Member, course: Course) -> CourseState:
                        last_open=last_open)
 
 
+# What a list of courses in progress needs of each lesson: not its body, media or questions.
+_LESSON_OUTLINE = load_only(Lesson.id, Lesson.course_id, Lesson.slug, Lesson.position, Lesson.title, Lesson.kind,
+                            Lesson.optional, Lesson.retired)
+
+
 def courses_in_progress(member: Member) -> list[CourseState]:
-    """Courses with some lesson started but not yet credited this member, latest first."""
+    """Courses with some lesson started but not yet credited this member, latest first.
+
+    Five statements whatever the number of courses (the member home page runs this on every
+    visit): started lessons' courses, completed courses, the open courses with their lesson
+    outlines, and the member's progress in those lessons."""
     started = db.session.execute(
         select(Lesson.course_id, LessonProgress.updated_at)
         .join(LessonProgress, LessonProgress.lesson_id == Lesson.id)
@@ -74,12 +88,19 @@ def courses_in_progress(member: Member) -> list[CourseState]:
     for course_id, _ in started:
         if course_id not in completed and course_id not in order:
             order.append(course_id)
-    states = [course_state(member, db.session.get(Course, cid)) for cid in order]
+    if not order:
+        return []
+    courses = {course.id: course for course in db.session.scalars(
+        select(Course).where(Course.id.in_(order)).options(selectinload(Course.lessons).options(_LESSON_OUTLINE)))}
+    progress = progress_by_lesson(member, [lesson.id for course in courses.values() for lesson in course.lessons
+                                           if not lesson.retired])
+    states = [course_state(member, courses[cid], progress) for cid in order if cid in courses]
     return [s for s in states if s.next_lesson is not None]
 
 
 def completions(member: Member, year: int | None = None) -> list[CourseCompletion]:
-    query = select(CourseCompletion).where(CourseCompletion.member_id == member.id)
+    query = (select(CourseCompletion).where(CourseCompletion.member_id == member.id)
+             .options(joinedload(CourseCompletion.course)))  # every row shows its course
     if year is not None:
         query = query.where(CourseCompletion.year == year)
     return list(db.session.scalars(query.order_by(CourseCompletion.completed_at.desc())))
@@ -95,11 +116,22 @@ def completed_among(member: Member, courses: list[Course]) -> set[int]:
 
 def streak_days(member: Member, today: date) -> int:
     """连续学习天数: consecutive local days with study, ending today or (not yet studied
-    today) yesterday."""
-    days = db.session.scalars(
-        select(StudyDay.day).where(StudyDay.member_id == member.id, StudyDay.day <= today)
-        .order_by(StudyDay.day.desc())
-    )
+    today) yesterday. Reads the latest few weeks first (the home page asks on every visit) and
+    the whole history only when the streak is longer than those."""
+    query = (select(StudyDay.day).where(StudyDay.member_id == member.id, StudyDay.day <= today)
+             .order_by(StudyDay.day.desc()))
+    first = list(db.session.scalars(query.limit(_STREAK_PAGE)))
+    count = _run_length(first, today)
+    if count < _STREAK_PAGE:
+        return count
+    return _run_length(list(db.session.scalars(query)), today)
+
+
+_STREAK_PAGE = 40
+
+
+def _run_length(days: list[date], today: date) -> int:
+    """How many of `days` (newest first) run back day by day from today, or from yesterday."""
     expected = today
     count = 0
     for day in days:

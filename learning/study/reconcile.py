@@ -1,5 +1,6 @@
-"""`hongfan stats reconcile`: recompute the MemberYear counters from the raw rows and report
-(or, with --fix, repair) every difference.
+"""`hongfan stats reconcile`: recompute the MemberYear counters and the dashboards' roll-ups
+(learning/study/rollups.py) from the raw rows and report (or, with --fix, repair) every
+difference.
 
 The raw rows: course completions (学时, courses done), confirmed offline attendances (学时),
 the 积分 ledger (points), and the study event log with the completions (last activity)."""
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from learning.database import write_transactions
 from learning.extensions import db
 from learning.meetings.models import OfflineAttendance
+from learning.study import rollups
 from learning.study.counters import member_year
 from learning.study.models import CourseCompletion, MemberYear, PointsEntry, StudyEvent
 from learning.timeutil import academy_zone, local_year
@@ -106,6 +108,37 @@ def differences() -> list[Difference]:
     return found
 
 
+@dataclass(frozen=True)
+class RollupDifference:
+    table: str
+    key: tuple
+    stored: object
+    expected: object
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.key}: stored {self.stored!r}, recomputed {self.expected!r}"
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return all(_same(x, y) for x, y in zip(a, b))
+    return abs(a - b) < 0.005 if isinstance(a, float) or isinstance(b, float) else a == b
+
+
+def rollup_differences(expected=None) -> list[RollupDifference]:
+    """Roll-up rows that differ from their recomputation (a missing row counts as zeros)."""
+    want = expected or rollups.expected_rows()
+    have = rollups.stored_rows()
+    found = []
+    for name, stored, wanted, zero in (("org_credit_month", have[0], want[0], (0.0, 0, 0.0, 0)),
+                                       ("subtree_course_month", have[1], want[1], 0)):
+        for key in sorted(stored.keys() | wanted.keys()):
+            a, b = stored.get(key, zero), wanted.get(key, zero)
+            if not _same(a, b):
+                found.append(RollupDifference(name, key, a, b))
+    return found
+
+
 def repair(found: list[Difference]) -> None:
     for diff in found:
         setattr(member_year(diff.member_id, diff.year), diff.field, diff.expected)
@@ -113,21 +146,27 @@ def repair(found: list[Difference]) -> None:
 
 
 @click.command("reconcile")
-@click.option("--fix", is_flag=True, help="Set the counters to the recomputed values.")
+@click.option("--fix", is_flag=True, help="Set the counters and roll-ups to the recomputed values.")
 @with_appcontext
 def reconcile_command(fix: bool) -> None:
-    """Recompute hours, points, courses done and last activity per member and year from the raw
-    rows; list every difference. Exit 1 when there are differences and --fix was not given."""
+    """Recompute hours, points, courses done and last activity per member and year, and the
+    dashboards' monthly roll-ups, from the raw rows; list every difference. Exit 1 when there
+    are differences and --fix was not given."""
     with write_transactions():
         found = differences()
-        for diff in found:
+        expected = rollups.expected_rows()
+        off = rollup_differences(expected)
+        for diff in [*found, *off]:
             click.echo(str(diff))
-        if not found:
+        if not found and not off:
             click.echo("counters reconcile: no differences")
+            click.echo("roll-ups reconcile: no differences")
             return
         if not fix:
-            click.echo(f"{len(found)} difference(s); run with --fix to repair", err=True)
+            click.echo(f"{len(found) + len(off)} difference(s); run with --fix to repair", err=True)
             raise SystemExit(1)
         repair(found)
+        if off:
+            rollups.replace_all(*expected)
         db.session.commit()
-        click.echo(f"repaired {len(found)} difference(s)")
+        click.echo(f"repaired {len(found) + len(off)} difference(s)")

@@ -12,7 +12,9 @@ import pytest
 from recommender import Profile
 from recommender.baselines import EASEBaseline, GroupPopularityBaseline, ItemKNNBaseline, PopularityBaseline
 from recommender.evaluation import (cold_start_split, coverage, evaluate, format_table, hit_rate_at_k,
-                                    leave_latest_out, main, ndcg_at_k, new_course_split, recall_at_k)
+                                    leave_latest_out, main, n_folds, ndcg_at_k, new_course_split, recall_at_k,
+                                    split_notes)
+from recommender.synthetic import generate_academy
 
 
 # ------------------------------------------------------------------ metrics by hand
@@ -130,6 +132,41 @@ def test_evaluate_runs_every_model_on_every_split_and_writes_json(academy, tmp_p
     # coverage counts only courses a list may hold (on new_course: the hidden courses)
     for split in report["splits"].values():
         assert all(0 < metrics["coverage@10"] <= 1 for metrics in split.values())
+
+
+def test_a_small_catalogue_uses_every_unseen_course_and_says_so():
+    """Sixteen courses cannot give 99 negatives: every unseen course is one, the JSON counts
+    them, and the table's notes say so and name the metrics a small catalogue makes trivial."""
+    small = generate_academy(150, 16, 1_200, random_state=2)
+    report = evaluate(small.interactions, small.members, small.courses, ablation=False,
+                      splits=["latest", "cold_start", "new_course"], print_table=False)
+    latest = report["splits"]["latest"]["hongfan"]
+    assert latest["negatives_sampled"] == 99 and latest["negatives_min"] < 16 and latest["negatives"] < 15
+    assert latest["candidates"] <= 16
+    # cold start pools every fold: each member with a history is tested once
+    cold = report["splits"]["cold_start"]["popularity"]
+    assert cold["folds"] == 10 and cold["members"] == small.interactions["member_id"].nunique()
+    # new courses: folds until every course has been new once; members who took every hidden
+    # course have nothing to rank it against and are left out
+    new = report["splits"]["new_course"]["EASE"]
+    assert new["folds"] == 8 and new["skipped"] >= 0 and new["negatives_min"] >= 1
+    notes = "\n".join(split_notes(report))
+    assert "every unseen course is a negative" in notes and "10 folds" in notes
+    assert "recall@20 is 1 for any model" in notes
+    assert "sampled negatives" not in notes
+    assert format_table(report).endswith(split_notes(report)[-1])
+
+
+def test_folds_are_disjoint_and_cover_everyone(tiny):
+    hidden = [set(cold_start_split(tiny, fraction=0.34, random_state=1, fold=f).test) for f in range(3)]
+    assert set.union(*hidden) == {"u1", "u2", "u3"} and sum(len(h) for h in hidden) == 3
+    courses = [set(new_course_split(tiny, fraction=0.34, random_state=1, fold=f).candidates) for f in range(3)]
+    assert set.union(*courses) == {"a", "b", "c"}
+    assert n_folds("latest", tiny) == 1
+    assert n_folds("cold_start", tiny, fraction=0.34) == 3                 # too few members: all folds
+    big = pd.DataFrame({"member_id": range(50_000), "course_id": [f"c{i % 900}" for i in range(50_000)],
+                        "timestamp": range(50_000)})
+    assert n_folds("cold_start", big) == 1 and n_folds("new_course", big) == 1
 
 
 def test_command_line_on_files(academy, tmp_path, capsys):

@@ -130,6 +130,46 @@ def test_degenerate_data_gets_a_clear_error_and_no_warning():
         Recommender(random_state=0).fit(everything)
 
 
+def test_one_completion_per_member_fits_without_numpy_warnings():
+    """Degenerate but real data (a pilot where everyone has finished exactly one course): only
+    cold-start examples exist; fitting must neither warn ("Mean of empty slice") nor fail."""
+    import warnings
+
+    one_each = pd.DataFrame({"member_id": range(60), "course_id": [f"c{i % 6}" for i in range(60)],
+                             "timestamp": range(60)})
+    members = pd.DataFrame({"member_id": range(60), "age": [20 + i % 30 for i in range(60)],
+                            "occupation": ["骑手" if i % 2 else "司机" for i in range(60)]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Recommender(random_state=0).fit(one_each.head(7), members=members)      # seven members
+    for params in ({}, {"combiner": "gbm"}, {"combiner": "logistic"}, {"max_train_examples": 10}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model = Recommender(random_state=0, **params).fit(one_each, members=members)
+            recs = model.recommend(Profile(age=30, occupation="骑手", history=["c1"]), k=3)
+        assert list(model.combiner_) == ["cold"] and len(recs) == 3 and "c1" not in [r.course_id for r in recs]
+        # riders took the odd courses: c1, c3, c5
+        cold = model.recommend(Profile(age=30, occupation="骑手"), k=3)
+        assert {r.course_id for r in cold} == {"c1", "c3", "c5"}
+
+
+def test_a_small_academy_trains_on_several_rounds_and_chooses_its_combiner(academy):
+    small = academy.interactions[academy.interactions["member_id"] <= 300]
+    model = Recommender(random_state=0).fit(small, members=academy.members, courses=academy.courses)
+    summary = model.summary_
+    # a few hundred members: several rounds, more examples than members
+    assert summary["training_rounds"] > 1 and summary["training_examples"] > 2 * small["member_id"].nunique()
+    for regime in ("cold", "warm"):
+        choice = summary["combiners"][regime]
+        assert choice["combiner"] in ("logistic", "gbm")
+        assert set(choice["validation_auc"]) == {"logistic", "gbm"}
+    # a fixed combiner is used as given, and a large academy needs one round
+    fixed = Recommender(random_state=0, combiner="logistic", max_train_examples=200).fit(
+        academy.interactions, members=academy.members, courses=academy.courses)
+    assert fixed.summary_["training_rounds"] == 1
+    assert {c["combiner"] for c in fixed.summary_["combiners"].values()} == {"logistic"}
+
+
 # ------------------------------------------------------------------ answers a user would notice
 def test_couriers_get_courier_safety_first(model, titles):
     cold = model.recommend(Profile(age=31, occupation="快递员"), k=5)

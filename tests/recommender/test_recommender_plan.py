@@ -135,6 +135,21 @@ def test_plan_is_stable_from_day_to_day():
     assert "rights-1" in ids(wednesday)
 
 
+def test_kept_items_keep_their_place_but_show_todays_reason():
+    monday = build_plan(recs("safety-1", "history-1", "rights-1"), CATALOGUE, hours_gap=4, today=TODAY)
+    assert [i.why.code for i in monday] == ["popular_with_occupation"] * 3
+    why = Reason("because_completed", {"title": "劳动权益"})
+    today = [Recommendation("history-1", 9.0, why.text(), why),
+             *recs("rights-1", "safety-1", code="popular")]
+    tuesday = build_plan(today, CATALOGUE, hours_gap=4, today=TODAY + dt.timedelta(days=1), previous=monday,
+                         started=["rights-1"])
+    assert ids(tuesday)[:3] == ids(monday)                      # yesterday's order …
+    reasons = {i.course_id: i.reason for i in tuesday}
+    assert reasons["history-1"] == "因为你学完了《劳动权益》"    # … today's reasons
+    assert reasons["safety-1"] == "近期很多党员在学"
+    assert reasons["rights-1"] == "你已开始学习，继续完成"
+
+
 def test_started_courses_are_continued():
     plan = build_plan(recs("history-1"), CATALOGUE, hours_gap=2, today=TODAY, started=["skill-1"])
     item = next(i for i in plan if i.course_id == "skill-1")
