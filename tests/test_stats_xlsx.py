@@ -1,4 +1,4 @@
-"""The exports' streaming .xlsx writer: what goes in comes back out (read by openpyxl), with the
+"""The exports' .xlsx writer (openpyxl, write-only): what goes in comes back out, with the
 awkward values a roster can hold."""
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import io
 import zipfile
 from datetime import date, datetime
 
+import pytest
 from openpyxl import load_workbook
 
 from learning.stats.xlsx import sheet_name, write_xlsx
@@ -25,7 +26,8 @@ def test_values_round_trip_with_types_and_bold_header():
     assert values[0][0] == "学员学时（2025 年累计）"
     assert values[1] == ["姓名", "学时", "人数", "达标", "日期", "时间"]
     assert values[2] == ["张三", 12.5, 3, True, "2025-03-01", "2025-03-01 08:05"]
-    assert values[3] == ["李四", 0.1 + 0.2, -7, False, None, None]  # floats exact; empty cells keep the width
+    # floats to the 15 significant digits Excel keeps; empty cells keep the row's width
+    assert values[3] == ["李四", pytest.approx(0.3, rel=1e-15), -7, False, None, None]
     assert sheet["A1"].font.b and sheet["B2"].font.b and not sheet["A3"].font.b
     assert sheet.title == "学员学时（2025 年累计）"
 

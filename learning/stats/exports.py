@@ -79,8 +79,7 @@ def to_csv(table: Table, title: str) -> bytes:
 
 
 def to_xlsx(table: Table, title: str) -> bytes:
-    """The title and header rows in bold, then the body (learning/stats/xlsx.py says why this
-    writer and not openpyxl's)."""
+    """The title and header rows in bold, then the body."""
     return write_xlsx(chain([[title], header(table)], body(table)), title=str(table.title), bold_rows=2)
 
 
