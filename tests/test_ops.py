@@ -342,3 +342,44 @@ def test_the_formatters_scrub_phone_numbers_and_postgresql_row_details():
     # a number that is not a mobile number stays (ids, durations, years)
     plain = logging.LogRecord("learning", logging.INFO, __file__, 1, "org 12345678901234 year 2025", (), None)
     assert "12345678901234" in JsonFormatter().format(plain)
+
+
+def test_dashboards_read_the_replica(sqlite_app, tmp_path):
+    """Statistics come from the replica when one is configured: here a copy that has not seen
+    the members added since (a replica lagging the primary)."""
+    from datetime import date
+
+    from learning.auth.passwords import hash_password
+    from learning.orgs.models import Role
+    from learning.orgs.operations import create_member, grant_role
+
+    primary, replica = tmp_path / "primary.sqlite3", tmp_path / "replica.sqlite3"
+    first = sqlite_app(DATABASE_URL=f"sqlite:///{primary}")
+    with first.app_context():
+        _db.create_all()
+        root = create_org(code="R1", name="第一", kind=OrgKind.COMMITTEE, parent=None)
+        admin = create_member(name="管理员", phone="13800000000", home_org=root, password_hash=hash_password("hongfan1"),
+                              birth_year=1980, occupation="其他", member_kind="full", joined_at=date(2010, 7, 1),
+                              since=date(2020, 1, 1))
+        grant_role(member=admin, org=root, role=Role.ACADEMY_ADMIN, actor=None)
+        _db.session.commit()
+    source, copy = sqlite3.connect(primary), sqlite3.connect(replica)
+    source.backup(copy)
+    source.close(), copy.close()
+
+    app = sqlite_app(DATABASE_URL=f"sqlite:///{primary}", REPLICA_DATABASE_URL=f"sqlite:///{replica}")
+    with app.app_context():
+        root = _db.session.scalar(select(Organization).where(Organization.code == "R1"))
+        for n in range(3):
+            create_member(name=f"新党员{n}", phone=f"1390000000{n}", home_org=root, password_hash=None,
+                          birth_year=1990, occupation="外卖骑手", member_kind="full", joined_at=date(2015, 7, 1),
+                          since=date(2020, 1, 1))
+        _db.session.commit()
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    assert client.post("/login", data={"csrf_token": csrf_from(page), "phone": "13800000000",
+                                       "password": "hongfan1"}).status_code == 302
+    stats = client.get("/api/v1/orgs/R1/stats").get_json()
+    assert stats["members"] == 1  # the replica's count; the primary has 4
+    with app.app_context():
+        assert _db.session.scalar(select(func.count()).select_from(Member)) == 4

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from learning.catalog.models import Course, Lesson
+from learning.database import read_session
 from learning.extensions import db
 from learning.meetings.models import OfflineAttendance, OfflineSession
 from learning.orgs.models import Member
@@ -26,12 +27,12 @@ class Credit:
 
 def credits(member: Member, year: int) -> list[Credit]:
     """Every 学时 credit of the year, online and confirmed, newest first."""
-    courses = db.session.execute(
+    courses = read_session().execute(
         select(CourseCompletion.completed_at, Course.title, CourseCompletion.category, CourseCompletion.hours,
                CourseCompletion.source)
         .join(Course, Course.id == CourseCompletion.course_id)
         .where(CourseCompletion.member_id == member.id, CourseCompletion.year == year)).all()
-    offline = db.session.execute(
+    offline = read_session().execute(
         select(OfflineSession.held_on, OfflineSession.title, OfflineAttendance.category, OfflineAttendance.hours)
         .join(OfflineSession, OfflineSession.id == OfflineAttendance.session_id)
         .where(OfflineAttendance.member_id == member.id, OfflineAttendance.year == year)).all()
@@ -42,12 +43,12 @@ def credits(member: Member, year: int) -> list[Credit]:
 
 def hours_by_category(member: Member, year: int) -> list[tuple[str, float]]:
     totals: dict[str, float] = {}
-    for cat, h in db.session.execute(
+    for cat, h in read_session().execute(
             select(CourseCompletion.category, func.sum(CourseCompletion.hours))
             .where(CourseCompletion.member_id == member.id, CourseCompletion.year == year)
             .group_by(CourseCompletion.category)):
         totals[cat] = totals.get(cat, 0.0) + float(h)
-    for cat, h in db.session.execute(
+    for cat, h in read_session().execute(
             select(OfflineAttendance.category, func.sum(OfflineAttendance.hours))
             .where(OfflineAttendance.member_id == member.id, OfflineAttendance.year == year)
             .group_by(OfflineAttendance.category)):
@@ -57,10 +58,10 @@ def hours_by_category(member: Member, year: int) -> list[tuple[str, float]]:
 
 def hours_by_month(member: Member, year: int) -> list[tuple[int, float]]:
     month = month_bucket(CourseCompletion.completed_at, year)
-    totals = {m: float(h) for m, h in db.session.execute(
+    totals = {m: float(h) for m, h in read_session().execute(
         select(month, func.sum(CourseCompletion.hours))
         .where(CourseCompletion.member_id == member.id, CourseCompletion.year == year).group_by(month))}
-    for held_on, h in db.session.execute(
+    for held_on, h in read_session().execute(
             select(OfflineSession.held_on, OfflineAttendance.hours)
             .join(OfflineSession, OfflineSession.id == OfflineAttendance.session_id)
             .where(OfflineAttendance.member_id == member.id, OfflineAttendance.year == year)):
@@ -69,7 +70,7 @@ def hours_by_month(member: Member, year: int) -> list[tuple[int, float]]:
 
 
 def quiz_results(member: Member) -> list:
-    return list(db.session.execute(
+    return list(read_session().execute(
         select(Course.title.label("course"), Lesson.title.label("lesson"), LessonProgress.best_score,
                Lesson.pass_score, LessonProgress.updated_at)
         .join(Lesson, Lesson.id == LessonProgress.lesson_id).join(Course, Course.id == Lesson.course_id)

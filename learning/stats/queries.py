@@ -35,7 +35,7 @@ from functools import cached_property
 from flask import g, has_app_context
 
 from learning.assignments.queries import ancestor_paths
-from learning.extensions import db
+from learning.database import read_session
 from learning.orgs.models import MemberKind, Organization
 from learning.stats import statements as sql
 from learning.study.rollups import local_month, path_ids, rolled_up
@@ -262,7 +262,7 @@ class Figures:
                        "month_from": period.month_from, "month_to": period.month_to}
 
     def _run(self, statement, **params):
-        return db.session.execute(statement, {**self.params, **params})
+        return read_session().execute(statement, {**self.params, **params})
 
     # -- members ----------------------------------------------------------------------------------
 
@@ -276,7 +276,7 @@ class Figures:
         for y in sorted({cutoff.year, cutoff.year + 1}):
             if y == self.period.year:
                 own = True
-            elif db.session.execute(sql.any_counter_of_year(), {"year": y}).first() is not None:
+            elif read_session().execute(sql.any_counter_of_year(), {"year": y}).first() is not None:
                 others.append(y)
         return (own, len(others)), {"cutoff": cutoff, **{f"other_{i}": y for i, y in enumerate(others)}}
 
@@ -532,7 +532,7 @@ class Figures:
                 offset -= p.overdue
                 continue
             take = None if limit is None else limit - len(out)
-            rows = db.session.execute(sql.not_done(take is not None), {
+            rows = read_session().execute(sql.not_done(take is not None), {
                 **sql.subtree_params(p.scope_path), "course_id": p.course_id, "limit": take, "offset": offset})
             out += [(p, row) for row in rows]
             offset = 0
@@ -554,7 +554,7 @@ def member_rows(org: Organization, year: int, *, behind_only: bool = False, kind
     `kind` keeps one learner kind. A page is `limit` rows from `offset`; without a limit, all."""
     statement = sql.member_list(behind_only=behind_only, secretary_higher=_secretary_higher(year),
                                 kind=kind is not None, paged=limit is not None)
-    return list(db.session.execute(statement, {**sql.subtree_params(org.path), "year": year, "kind": kind,
+    return list(read_session().execute(statement, {**sql.subtree_params(org.path), "year": year, "kind": kind,
                                                "limit": limit, "offset": offset, **_target_params(year)}))
 
 
@@ -566,7 +566,7 @@ def points_ranking(org: Organization, period: Period, limit: int | None = PAGE,
     The one place the ranking reads points: today MemberYear.points for the year; a points
     ledger can replace the source here (summing its entries in period.month_to) alone."""
     statement = sql.ranking(kinds=kinds is not None, paged=limit is not None)
-    return list(db.session.execute(statement, {**sql.subtree_params(org.path), "year": period.year,
+    return list(read_session().execute(statement, {**sql.subtree_params(org.path), "year": period.year,
                                                "kinds": list(kinds or ()), "limit": limit}))
 
 
