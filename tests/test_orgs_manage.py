@@ -307,3 +307,34 @@ def test_deactivation_ends_sessions_and_erasure_keeps_statistics(app, city, make
 def test_privacy_notice_linked_from_login_and_footer(client):
     page = client.get("/login").get_data(as_text=True)
     assert page.count('href="/privacy"') >= 2
+
+
+def test_org_page_pages_its_roster_and_counts_the_whole_subtree(app, city, make_member, db):
+    """An academy node holds 100,000 learners: the page shows 50 at a time, best first, and
+    its counts cover every one of them (the secretary's higher target included)."""
+    from learning.orgs.models import MemberKind
+    from learning.orgs.roster import PAGE_SIZE
+    from learning.study.models import MemberYear
+
+    year = local_today().year
+    people = [make_member(city["a2"], name=f"学员{n:02d}") for n in range(PAGE_SIZE + 5)]
+    people.append(make_member(city["a2"], name="群众学员", kind=MemberKind.MASSES))
+    for n, person in enumerate(people[:12]):
+        db.session.add(MemberYear(member_id=person.id, year=year, hours=40.0 - n))  # 40 … 29: 9 meet 32
+    db.session.add(MemberYear(member_id=city["sibling"].id, year=year, hours=40.0))  # below the secretary's 56
+    db.session.commit()
+
+    client = app.test_client()
+    AuthActions(client).login("13800000004")  # the A2 secretary
+    first = client.get("/orgs/CA-2").get_data(as_text=True)
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>139\*{4}|<tr><td>([^<]+)</td><td>138\*{4}", first)
+    assert len(rows) == PAGE_SIZE
+    assert first.index("学员00") < first.index("学员01") < first.index("学员11")  # by hours
+    party = len(people) - 1 + 2  # the members, the secretary and the branch's member 骑手小李
+    assert f"<b>{party}</b>党员" in first.replace("\n", "") and "<b>1</b>其他学员" in first.replace("\n", "")
+    assert "<b>9</b>达到年度学时" in first.replace("\n", "")
+    assert "page=2" in first
+    second = client.get("/orgs/CA-2?page=2").get_data(as_text=True)
+    names = set(re.findall(r"<tr><td>([^<]+)</td>", first)) | set(re.findall(r"<tr><td>([^<]+)</td>", second))
+    assert len(names) == len(people) + 2 and "page=1" in second
+    assert client.get("/orgs/CA-2?page=999").status_code == 200  # past the end: the last page

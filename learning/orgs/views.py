@@ -15,7 +15,7 @@ from learning.orgs.forms import (ConfirmForm, GrantForm, MoveForm, OrgCreateForm
 from learning.orgs.models import Member, Organization, RoleGrant, Transfer
 from learning.orgs.queries import MANAGING_ROLES
 from learning.orgs import kinds as _kinds  # noqa: F401  (registers kind_label for templates)
-from learning.orgs.roster import mask, roster_rows
+from learning.orgs.roster import mask, roster
 from learning.reflections.queries import featured_for
 from learning.timeutil import local_today
 
@@ -60,11 +60,10 @@ def tree():
 def detail(code: str):
     org = viewable_org(code)
     year = local_today().year
-    rows = roster_rows(org, year)
     children = list(db.session.scalars(queries.children_of(org)))
-    return render_template("orgs/detail.html", org=org, year=year, rows=rows, children=children,
-                           meeting=sum(1 for r in rows if r.meeting_target),
-                           party=sum(1 for r in rows if r.target is not None), featured=featured_for(org),
+    return render_template("orgs/detail.html", org=org, year=year, children=children,
+                           roster=roster(org, year, request.args.get("page", 1, type=int) or 1),
+                           featured=featured_for(org),
                            year_hours=queries.subtree_year_hours(org, year),
                            can_manage=queries.can_manage_org(current_user, org))
 
