@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from learning import database, errors, i18n, security
+from learning import database, errors, i18n, pagecache, security
 from learning.config import finalize, load_config
 from learning.extensions import csrf, db, migrate
 from learning.resources import PACKAGE_DIR, resource_dir
@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _import_models()
     database.init_app(app)
+    pagecache.init_app(app)  # before learning/pwa's compression, which uses its store
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     i18n.init_app(app)
@@ -102,6 +103,7 @@ def _import_models() -> None:
     from learning.invites import models as _invites  # noqa: F401
     from learning.meetings import models as _meetings  # noqa: F401
     from learning.orgs import models as _orgs  # noqa: F401
+    from learning.pagecache import models as _pagecache  # noqa: F401
     from learning.plans import models as _plans  # noqa: F401
     from learning.reflections import models as _reflections  # noqa: F401
     from learning.redemption import models as _redemption  # noqa: F401

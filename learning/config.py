@@ -66,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "SERVE_GRACEFUL_TIMEOUT": 30,  # s for requests in flight to finish on restart/stop
     "SERVE_KEEPALIVE": 5,  # s an idle keep-alive connection stays open
     "SERVE_MAX_REQUESTS": 0,  # restart a worker after this many requests (0: never)
+    "PAGE_CACHE_MB": 64,  # rendered member pages kept per worker process (learning/pagecache); 0: off
 }
 
 # Keys whose environment value is JSON-ish rather than a plain string.

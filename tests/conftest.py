@@ -76,8 +76,10 @@ def app(tmp_path, monkeypatch) -> Iterator[Flask]:
             _schema_ready = True
         # what the migrations seed (boards); a course's discussion comes with make_course
         from learning.community.operations import ensure_boards
+        from learning.pagecache import ensure_epoch
 
         ensure_boards()
+        ensure_epoch()
         _db.session.commit()
         yield app
         _db.session.remove()

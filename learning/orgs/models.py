@@ -87,6 +87,9 @@ class Member(UserMixin, db.Model):
     # and remember-me cookie of the account stops working at once.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped in the same transaction as any write that changes what this member's pages show;
+    # cached pages carry the version they were rendered under (learning/pagecache).
+    page_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     home_org: Mapped[Organization] = relationship()

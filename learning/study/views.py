@@ -8,6 +8,7 @@ from learning.catalog.models import Lesson
 from learning.catalog.queries import can_view_course
 from learning.extensions import db
 from learning.i18n import is_english
+from learning.pagecache import cached_page
 from learning.plans.current import current_plan
 from learning.study import bp, operations, queries
 from learning.study.forms import ActionForm
@@ -18,6 +19,12 @@ from learning.timeutil import local_today, utcnow
 @bp.route("/")
 @login_required
 def home():
+    """The page members open between every two lessons: kept rendered while nothing it shows
+    changes (learning/pagecache)."""
+    return cached_page(_render_home)
+
+
+def _render_home() -> str:
     today = local_today()
     year = today.year
     counters = queries.year_counters(current_user, year)
