@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, literal, select, union_all
 
 from learning.extensions import db
 from learning.orgs.models import Member, Organization
-from learning.orgs.queries import is_admin, subtree_condition
+from learning.orgs.queries import is_admin
 from learning.redemption.models import (Redemption, RedemptionCode, Station, StationItem, StationOrg,
                                         StationStaff)
 from learning.study import points as rules
