@@ -93,8 +93,10 @@ class Member(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     home_org: Mapped[Organization] = relationship()
+    # Loaded when first used (one query), not with every member: the logged-in member is loaded
+    # on every request, and most requests — a kept page, the study API — never look at roles.
     roles: Mapped[list[RoleGrant]] = relationship(
-        back_populates="member", foreign_keys="RoleGrant.member_id", lazy="selectin"
+        back_populates="member", foreign_keys="RoleGrant.member_id", lazy="select"
     )
 
     def get_id(self) -> str:

@@ -20,10 +20,7 @@ from collections.abc import Callable
 from threading import Lock
 
 from flask import Flask, current_app, g, request, session
-from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import select
-
 from learning.extensions import db
 
 STORE = "hongfan_page_cache"  # app.extensions key
@@ -77,9 +74,8 @@ class PageStore:
 
 
 def _epoch() -> int | None:
-    from learning.pagecache.models import PageEpoch
-
-    return db.session.scalar(select(PageEpoch.version).where(PageEpoch.id == 1))
+    # read on every kept page: plain SQL on the request's connection, no ORM statement to build
+    return db.session.connection().exec_driver_sql("SELECT version FROM page_epoch WHERE id = 1").scalar()
 
 
 def _page_key() -> str | None:
@@ -90,12 +86,13 @@ def _page_key() -> str | None:
     epoch = _epoch()
     if not secret or epoch is None:
         return None
+    from learning.i18n import select_locale
     from learning.plans.models_store import newest_model_path
     from learning.timeutil import local_today
 
     model = newest_model_path()
     parts = (request.endpoint, request.full_path, current_user.id, current_user.page_version, epoch,
-             local_today().isoformat(), str(get_locale()), secret, model.name if model else "")
+             local_today().isoformat(), select_locale(), secret, model.name if model else "")
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from recommender import ModelFormatError, Recommender
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[str, float, Recommender]] = {}
+_listings: dict[str, tuple[float, Path | None]] = {}  # models folder → (its mtime, newest model)
 
 
 def models_dir(app: Flask | None = None) -> Path:
@@ -35,8 +37,21 @@ def save_model(model: Recommender, metadata: dict) -> Path:
 
 
 def newest_model_path() -> Path | None:
-    files = sorted(models_dir().glob("model-*.bin"))
-    return files[-1] if files else None
+    """Asked on every plan and every kept page: the folder is listed again only when its
+    modification time moved (a model was added, renamed into place or removed), or is so recent
+    that a second change could still share it."""
+    folder = Path(current_app.instance_path) / "models"
+    try:
+        changed = folder.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    seen = _listings.get(str(folder))
+    if seen is not None and seen[0] == changed and time.time() - changed > 2:
+        return seen[1]
+    files = sorted(folder.glob("model-*.bin"))
+    newest = files[-1] if files else None
+    _listings[str(folder)] = (changed, newest)
+    return newest
 
 
 def current_model() -> tuple[str, Recommender] | None:
