@@ -20,12 +20,14 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(user_id: str):
+        from sqlalchemy.orm import undefer
+
         from learning.orgs.models import Member
 
         member_id, _, version = user_id.partition(":")
         if not member_id.isdigit() or not version.isdigit():
             return None
-        member = db.session.get(Member, int(member_id))
+        member = db.session.get(Member, int(member_id), options=[undefer(Member.page_epoch)])
         # A cookie minted before logout / password change carries an old version.
         if member is None or not member.active or member.session_version != int(version):
             return None

@@ -5,10 +5,11 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from learning.extensions import db
+from learning.pagecache.models import PageEpoch
 from learning.timeutil import utcnow
 
 # Materialized paths are compared byte-wise (range scans for subtrees); PostgreSQL must not
@@ -90,6 +91,10 @@ class Member(UserMixin, db.Model):
     # Bumped in the same transaction as any write that changes what this member's pages show;
     # cached pages carry the version they were rendered under (learning/pagecache).
     page_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The academy-wide page epoch, read in the same statement as the logged-in member
+    # (learning/auth: undefer) so a kept page needs no query of its own; deferred elsewhere.
+    page_epoch: Mapped[int | None] = column_property(
+        select(PageEpoch.version).where(PageEpoch.id == 1).scalar_subquery(), deferred=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     home_org: Mapped[Organization] = relationship()

@@ -74,8 +74,11 @@ class PageStore:
 
 
 def _epoch() -> int | None:
-    # read on every kept page: plain SQL on the request's connection, no ORM statement to build
-    return db.session.connection().exec_driver_sql("SELECT version FROM page_epoch WHERE id = 1").scalar()
+    """Read with the logged-in member (learning/auth); on its own when something else loaded them."""
+    epoch = vars(current_user._get_current_object()).get("page_epoch")
+    if epoch is None:
+        epoch = db.session.connection().exec_driver_sql("SELECT version FROM page_epoch WHERE id = 1").scalar()
+    return epoch
 
 
 def _page_key() -> str | None:
