@@ -35,6 +35,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchdb import temporary_database  # noqa: E402  (bench/, the script's folder)
+
 PASSWORD = "bench-password-1"
 LESSONS = 6
 
@@ -61,26 +63,6 @@ def postgres_reachable() -> bool:
         return True
     except Exception:
         return False
-
-
-def make_database(kind: str, workdir: Path) -> tuple[str, callable]:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'bench.sqlite3'}", lambda: None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = make_url(postgres_admin_url())
-    name = f"hongfan_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return admin_url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def seed(url: str, instance: Path, members: int) -> tuple[list[str], list[int], int]:
@@ -247,7 +229,7 @@ def insert_loop(url: str, instance: Path, member_id: int, lesson_ids: list[int],
 
 def bench(kind: str, args) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"hongfan-bench-{kind}-"))
-    url, drop = make_database(kind, workdir)
+    url, drop = temporary_database(kind, workdir / "bench.sqlite3", postgres_admin_url(), "hongfan_bench")
     server = None
     try:
         instance = workdir / "instance"

@@ -44,12 +44,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD = ROOT / "bench" / "load"
 sys.path.insert(0, str(ROOT))
+
+from benchdb import temporary_database  # noqa: E402  (bench/, the script's folder)
 
 PASSWORD = "hongfan"  # the demo's password (learning/demo.py)
 PACE_S = 0.5  # PacedHomePageUser in bench/load/locustfile.py
@@ -80,25 +81,6 @@ def postgres_reachable(admin_url: str) -> bool:
         return True
     except Exception:
         return False
-
-
-def make_database(kind: str, workdir: Path, admin_url: str):
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'instance' / 'hongfan.sqlite3'}", lambda: None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"hf_load_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
 
 
 def prepare(url: str, instance: Path) -> dict:
@@ -281,7 +263,7 @@ HEADER = (f"  {'endpoint':42} {'reqs':>7} {'fails':>6} {'req/s':>8} {'p50':>7} {
 def bench(kind: str, args) -> list[str]:
     workdir = Path(tempfile.mkdtemp(prefix=f"hongfan-load-{kind}-"))
     instance = workdir / "instance"
-    url, drop = make_database(kind, workdir, args.pg_url)
+    url, drop = temporary_database(kind, workdir / "instance" / "hongfan.sqlite3", args.pg_url, "hf_load")
     servers: list[Gunicorn] = []
     out: list[str] = []
     try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
@@ -47,22 +47,27 @@ def _wants_write() -> bool:
     return has_request_context() and request.method not in SAFE_METHODS
 
 
-def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+def _sqlite_connections(engine: Engine, pragmas: list[str], begin: Callable[[], str]) -> None:
+    """Each new connection runs `pragmas`; each transaction starts with the statement `begin()`
+    names. SQLAlchemy's "begin" event issues BEGIN itself: pysqlite would otherwise begin
+    deferred transactions lazily on its own."""
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
-        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would otherwise
-        # begin deferred transactions lazily on its own).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
+        for pragma in pragmas:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
+        conn.exec_driver_sql(begin())
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    _sqlite_connections(engine, [f"PRAGMA busy_timeout = {int(busy_timeout_ms)}", "PRAGMA journal_mode = WAL",
+                                 "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"],
+                        lambda: "BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
 
 
 def init_app(app: Flask) -> None:
@@ -118,17 +123,8 @@ def _replica_engine(url: str, busy_timeout_ms: int) -> Engine:
     if engine.dialect.name == "sqlite":
         # A SQLite "replica" (a copy of the file, e.g. on a reporting machine): read-only, and
         # one consistent snapshot per transaction.
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record) -> None:
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            cursor.execute("PRAGMA query_only = ON")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn) -> None:
-            conn.exec_driver_sql("BEGIN")
+        _sqlite_connections(engine, [f"PRAGMA busy_timeout = {int(busy_timeout_ms)}", "PRAGMA query_only = ON"],
+                            lambda: "BEGIN")
     return engine
 
 

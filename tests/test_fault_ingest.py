@@ -3,10 +3,7 @@ event is stored exactly once, applied exactly once, no completion is doubled, co
 from __future__ import annotations
 
 import http.client
-import http.cookiejar
-import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -14,7 +11,6 @@ import sys
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from faultkit import Phone
 from helpers import PASSWORD
 from learning.extensions import db
 from learning.study.models import CourseCompletion, LessonProgress, MemberYear, StudyEvent
@@ -64,40 +61,6 @@ class Server:
         self.process.wait()
 
 
-class Phone:
-    """A member's phone: session cookie, CSRF header, an outbox resent until acknowledged."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                                  _NoRedirect())
-        self.token = ""
-
-    def _csrf(self) -> str:
-        with self.opener.open(f"{self.base}/login", timeout=5) as page:
-            return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.read().decode()).group(1)
-
-    def login(self, phone: str) -> None:
-        body = urllib.parse.urlencode({"csrf_token": self._csrf(), "phone": phone, "password": PASSWORD,
-                                       "remember": "y", "next": ""}).encode()
-        try:
-            self.opener.open(f"{self.base}/login", body, timeout=5)
-        except urllib.error.HTTPError as redirect:
-            assert redirect.code == 302
-        self.token = self._csrf()
-
-    def send(self, batch: list[dict]) -> dict:
-        request = urllib.request.Request(f"{self.base}/api/v1/events", json.dumps(batch).encode(),
-                                         {"Content-Type": "application/json", "X-CSRFToken": self.token})
-        with self.opener.open(request, timeout=5) as response:
-            return json.loads(response.read())
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 def _stream(course, start: datetime) -> list[list[dict]]:
     """A morning of study in batches of 10: reading both text lessons, the video, then the quiz."""
     text1, text2, video, quiz = course.lessons
@@ -125,7 +88,7 @@ def test_sigkill_while_streaming_loses_and_doubles_nothing(app, city, make_cours
     server = Server(env)
     server.start()
     phone = Phone(f"http://127.0.0.1:{server.port}")
-    phone.login(city["member"].phone)
+    phone.login(city["member"].phone, PASSWORD)
     batches = _stream(course, datetime.now(UTC) - timedelta(hours=2))
     acknowledged: set[str] = set()
     retries = [0]
