@@ -6,7 +6,6 @@ schema is created once per run and every table is emptied after each test).
 from __future__ import annotations
 
 import os
-import uuid
 import shutil
 import threading
 from pathlib import Path
@@ -16,11 +15,10 @@ from datetime import date
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from helpers import PASSWORD, AuthActions
+from helpers import PASSWORD, AuthActions, empty_database
 from learning import create_app
 from learning.auth.passwords import hash_password
 from learning.catalog.models import Course, CourseStatus, Lesson
@@ -93,19 +91,8 @@ def app(tmp_path, monkeypatch) -> Iterator[Flask]:
 @pytest.fixture
 def fresh_url(tmp_path):
     """An empty database of its own (no schema): for migrations and the demo command."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
-        return
-    name = f"hongfan_migrate_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with empty_database(tmp_path, "migrated") as url:
+        yield url
 
 
 @pytest.fixture

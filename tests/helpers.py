@@ -1,13 +1,40 @@
 """Helpers shared by test modules (importable as `helpers`: pytest puts tests/ on sys.path)."""
 from __future__ import annotations
 
+import os
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask.testing import FlaskClient
 
 PASSWORD = "correct horse battery"
+PG_URL = os.environ.get("HONGFAN_TEST_DATABASE_URL")
+
+
+@contextmanager
+def empty_database(tmp_path: Path, name: str) -> Iterator[str]:
+    """The URL of an empty database of its own (no schema): a SQLite file, or a new PostgreSQL
+    database beside HONGFAN_TEST_DATABASE_URL's, dropped afterwards."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    database = f"hongfan_{name}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    try:
+        yield make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def csrf_from(html: str) -> str:

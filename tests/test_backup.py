@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
 
-from helpers import api_token, bearer
+from helpers import api_token, bearer, empty_database
 from learning import create_app
 from learning.demo import ADMIN_PHONE, DEMO_PASSWORD, ROOT_CODE
 from learning.extensions import db as _db
@@ -33,24 +32,6 @@ def _clean_environment(monkeypatch):
     for name in list(os.environ):
         if name.startswith("HONGFAN_") and name != "HONGFAN_TEST_DATABASE_URL":
             monkeypatch.delenv(name)
-
-
-@contextmanager
-def _database(tmp_path: Path, name: str):
-    """An empty database of its own: a SQLite file, or a new PostgreSQL database."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
-        return
-    database = f"hongfan_backup_{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{database}"'))
-    try:
-        yield make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
@@ -97,7 +78,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 def test_a_restored_backup_shows_equal_statistics(tmp_path):
     archive = tmp_path / "academy.tar.gz"
-    with _database(tmp_path, "source") as source_url, _instance(tmp_path, "source", source_url) as source:
+    with empty_database(tmp_path, "source") as source_url, _instance(tmp_path, "source", source_url) as source:
         _cli(source, "demo", "--no-serve")  # the demo city: ~240 members, a year of history, a model
         token = api_token(source.test_client(), ADMIN_PHONE, DEMO_PASSWORD)
         before = _statistics(source, token, tmp_path, "before")
@@ -107,7 +88,7 @@ def test_a_restored_backup_shows_equal_statistics(tmp_path):
         source_files = _files(Path(source.instance_path))
     assert archive.stat().st_mode & 0o077 == 0  # personal data and the secret key: owner only
 
-    with _database(tmp_path, "target") as target_url:
+    with empty_database(tmp_path, "target") as target_url:
         with _instance(tmp_path, "target", target_url) as target:
             result = _cli(target, "restore", str(archive))
             assert "restored" in result.output and "db upgrade" not in result.output  # same schema
@@ -125,7 +106,7 @@ def test_a_restored_backup_shows_equal_statistics(tmp_path):
 @pytest.fixture
 def small(tmp_path):
     """Not the demo: one course with a media file, in an instance of its own."""
-    with _database(tmp_path, "small") as url, _instance(tmp_path, "small", url) as app:
+    with empty_database(tmp_path, "small") as url, _instance(tmp_path, "small", url) as app:
         with app.app_context():
             _db.create_all()
             from learning.catalog.models import Course, Lesson
@@ -177,7 +158,7 @@ def test_a_damaged_archive_is_refused_and_nothing_is_touched(small, tmp_path):
             if member.name.endswith("talk.mp4"):
                 data = bytes([data[0] ^ 0xFF]) + data[1:]  # one flipped byte
             dst.addfile(member, io.BytesIO(data) if data is not None else None)
-    with _database(tmp_path, "empty") as url, _instance(tmp_path, "empty", url) as target:
+    with empty_database(tmp_path, "empty") as url, _instance(tmp_path, "empty", url) as target:
         result = _cli(target, "restore", str(damaged), ok=False)
         assert result.exit_code != 0 and "talk.mp4 is missing or damaged" in result.output
         instance = Path(target.instance_path)

@@ -240,12 +240,17 @@ def test_training_learns_from_dismissals_and_branches(city, make_course, make_me
     assert {"branch", "parent_org"} <= set(model.summary_["member_attributes"])
 
 
-def test_a_newer_model_rebuilds_the_plan_keeping_its_order(city, catalogue, make_member, runner):
-    riders = [make_member(city["a2"], phone=f"1360000{i:04d}") for i in range(8)]
-    for n, rider in enumerate(riders):
+def _eight_members_studied(city, catalogue, make_member) -> None:
+    """History to train on: eight members of the sibling branch, four overlapping courses each."""
+    members = [make_member(city["a2"], phone=f"1360000{i:04d}") for i in range(8)]
+    for n, person in enumerate(members):
         for k, course in enumerate(catalogue[n % 4:n % 4 + 4]):
-            complete_lesson(rider, course.lessons[0], datetime(2026, 2, 1 + n, 4 + k), time_spent_s=300)
+            complete_lesson(person, course.lessons[0], datetime(2026, 2, 1 + n, 4 + k), time_spent_s=300)
     db.session.commit()
+
+
+def test_a_newer_model_rebuilds_the_plan_keeping_its_order(city, catalogue, make_member, runner):
+    _eight_members_studied(city, catalogue, make_member)
     member = city["member"]
     assert runner.invoke(args=["recommender", "train"]).exit_code == 0
     first = _plan(member)
@@ -260,11 +265,7 @@ def test_a_newer_model_rebuilds_the_plan_keeping_its_order(city, catalogue, make
 def test_the_first_plan_from_a_model_is_the_models_not_the_rules(city, catalogue, make_member, runner):
     """While no model exists the rules stand in; once one is trained the member's plan is the
     model's own ranking, not the rules' order carried over (only started courses keep a place)."""
-    members = [make_member(city["a2"], phone=f"1360000{i:04d}") for i in range(8)]
-    for n, person in enumerate(members):
-        for k, course in enumerate(catalogue[n % 4:n % 4 + 4]):
-            complete_lesson(person, course.lessons[0], datetime(2026, 2, 1 + n, 4 + k), time_spent_s=300)
-    db.session.commit()
+    _eight_members_studied(city, catalogue, make_member)
     member = city["member"]
     rules = _plan(member)
     assert rules.rules
