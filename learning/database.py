@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from learning.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-REPLICA_ENGINE = "hongfan_replica_engine"  # app.extensions key of HONGFAN_REPLICA_DATABASE_URL's engine
+OWN_ENGINES = "hongfan_engines"  # app.extensions key: the engines made here besides Flask-SQLAlchemy's
+REPLICA = "replica"  # HONGFAN_REPLICA_DATABASE_URL's engine among them
 _write_intent: ContextVar[bool | None] = ContextVar("hongfan_write_intent", default=None)
 
 
@@ -79,8 +80,8 @@ def init_app(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     if app.config.get("REPLICA_DATABASE_URL"):
-        app.extensions[REPLICA_ENGINE] = _replica_engine(app.config["REPLICA_DATABASE_URL"],
-                                                         app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        add_engine(app, REPLICA, read_only_engine(app.config["REPLICA_DATABASE_URL"],
+                                                  app.config["SQLITE_BUSY_TIMEOUT_MS"]))
 
     @app.after_request
     def _commit(response: Response) -> Response:
@@ -110,30 +111,49 @@ def _engine_defaults(url: str, options: dict, busy_timeout_ms: int) -> None:
         options.setdefault("pool_pre_ping", True)
 
 
-def _replica_engine(url: str, busy_timeout_ms: int) -> Engine:
-    """The engine of a read replica. Not a Flask-SQLAlchemy bind: no model lives there, and a
-    bind would make create_all/drop_all of every app in the process look for it."""
+def read_only_engine(url: str, busy_timeout_ms: int, *, autocommit: bool = False) -> Engine:
+    """An engine that can only read. Not a Flask-SQLAlchemy bind: no model lives there, and a
+    bind would make create_all/drop_all of every app in the process look for it.
+
+    The read replica's (HONGFAN_REPLICA_DATABASE_URL) runs ordinary transactions. With
+    `autocommit`, every statement runs on its own — one round trip, no BEGIN or COMMIT — and no
+    connection is pinged before use: for single-statement reads whose caller falls back on the
+    request's own session when they fail (learning/pagecache/responses.py)."""
     options: dict = {}
     _engine_defaults(url, options, busy_timeout_ms)
+    if autocommit:
+        # Each use is one short statement: a worker's threads need few connections of it.
+        options.update(isolation_level="AUTOCOMMIT", pool_pre_ping=False, pool_size=4, max_overflow=4)
     if not url.startswith("sqlite"):
-        # Every transaction on the replica is read-only, even when the URL points at the
-        # primary by mistake: a dashboard can never write through it.
+        # Every transaction is read-only, even when a replica URL points at the primary by
+        # mistake: a dashboard can never write through it.
         options.setdefault("connect_args", {})["options"] = "-c default_transaction_read_only=on"
     engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
-        # A SQLite "replica" (a copy of the file, e.g. on a reporting machine): read-only, and
-        # one consistent snapshot per transaction.
+        # A SQLite "replica" (a copy of the file, e.g. on a reporting machine), or the primary
+        # file read beside the app's own connections: read-only, one consistent snapshot per
+        # transaction.
         _sqlite_connections(engine, [f"PRAGMA busy_timeout = {int(busy_timeout_ms)}", "PRAGMA query_only = ON"],
                             lambda: "BEGIN")
     return engine
 
 
+def add_engine(app: Flask, name: str, engine: Engine) -> None:
+    app.extensions.setdefault(OWN_ENGINES, {})[name] = engine
+
+
+def engines() -> list[Engine]:
+    """Every engine of the current app: the models' and the ones made here (to dispose of them
+    after a fork or at the end of a test)."""
+    return [*db.engines.values(), *current_app.extensions.get(OWN_ENGINES, {}).values()]
+
+
 def replica_engine() -> Engine | None:
-    return current_app.extensions.get(REPLICA_ENGINE)
+    return current_app.extensions.get(OWN_ENGINES, {}).get(REPLICA)
 
 
 def has_replica() -> bool:
-    return REPLICA_ENGINE in current_app.extensions
+    return replica_engine() is not None
 
 
 def read_session() -> Session:

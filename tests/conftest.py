@@ -23,6 +23,7 @@ from learning import create_app
 from learning.auth.passwords import hash_password
 from learning.catalog.models import Course, CourseStatus, Lesson
 from learning.community.operations import ensure_course_discussion
+from learning.database import engines
 from learning.extensions import db as _db
 from learning.orgs.models import Member, Organization, OrgKind, Role
 from learning.orgs.operations import create_member, create_org, grant_role
@@ -85,7 +86,8 @@ def app(tmp_path, monkeypatch) -> Iterator[Flask]:
             tables = ", ".join(t.name for t in _db.metadata.sorted_tables)
             with _db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        _db.engine.dispose()
+        for engine in engines():
+            engine.dispose()
 
 
 @pytest.fixture
@@ -104,7 +106,8 @@ def empty_app(fresh_url, tmp_path) -> Iterator[Flask]:
     with app.app_context():
         yield app
         _db.session.remove()
-        _db.engine.dispose()
+        for engine in engines():
+            engine.dispose()
 
 
 @pytest.fixture

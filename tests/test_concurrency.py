@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from sqlalchemy import select
 
 from helpers import AuthActions, csrf_from

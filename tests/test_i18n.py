@@ -1,7 +1,6 @@
 """Every user-facing string is translatable, and the English catalog covers all of them."""
 from __future__ import annotations
 
-from io import BytesIO
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from helpers import PASSWORD, AuthActions, api_token, bearer, csrf_from
 from learning import create_app
-from learning.database import has_replica, read_session, replica_engine
+from learning.database import engines, has_replica, read_session
 from learning.extensions import db as _db
 from learning.netutil import client_address
 from learning.orgs.models import Member, Organization, OrgKind
@@ -53,9 +53,8 @@ def sqlite_app(tmp_path, monkeypatch):
     yield make
     for app in made:
         with app.app_context():
-            for engine in [*_db.engines.values(), replica_engine()]:
-                if engine is not None:
-                    engine.dispose()
+            for engine in engines():
+                engine.dispose()
 
 
 # --- /healthz ----------------------------------------------------------------------------------
@@ -317,7 +316,7 @@ def test_postgresql_replica_transactions_are_read_only(app, city):
             read_session().rollback()
         finally:
             read_session().close()
-            for engine in [*_db.engines.values(), replica_engine()]:
+            for engine in engines():
                 engine.dispose()
 
 

@@ -9,7 +9,24 @@ from learning.extensions import db, login_manager
 bp = Blueprint("auth", __name__)
 
 
+def login_id(user_id: str | None) -> tuple[int, int] | None:
+    """(member id, session version) from the id Flask-Login keeps in the session (Member.get_id)."""
+    member_id, _, version = (user_id or "").partition(":")
+    if not member_id.isdigit() or not version.isdigit():
+        return None
+    return int(member_id), int(version)
+
+
+def admits(active: bool, session_version: int, cookie_version: int) -> bool:
+    """Whether a member row still accepts a session: a cookie minted before logout or a
+    password change carries an old version."""
+    return bool(active) and session_version == cookie_version
+
+
 def init_app(app: Flask) -> None:
+    from learning.auth import sessions
+
+    sessions.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("请先登录。")
@@ -18,18 +35,19 @@ def init_app(app: Flask) -> None:
     # (lift, tunnel, Wi-Fi to 4G); revocation is handled by the session version instead.
     login_manager.session_protection = None
 
+    from sqlalchemy.orm import undefer
+
+    from learning.orgs.models import Member
+
+    with_epoch = undefer(Member.page_epoch)  # built once: building it cost as much as the query
+
     @login_manager.user_loader
     def _load(user_id: str):
-        from sqlalchemy.orm import undefer
-
-        from learning.orgs.models import Member
-
-        member_id, _, version = user_id.partition(":")
-        if not member_id.isdigit() or not version.isdigit():
+        parsed = login_id(user_id)
+        if parsed is None:
             return None
-        member = db.session.get(Member, int(member_id), options=[undefer(Member.page_epoch)])
-        # A cookie minted before logout / password change carries an old version.
-        if member is None or not member.active or member.session_version != int(version):
+        member = db.session.get(Member, parsed[0], options=[with_epoch])
+        if member is None or not admits(member.active, member.session_version, parsed[1]):
             return None
         return member
 

@@ -66,14 +66,12 @@ def gunicorn_options(config: dict[str, Any], **flags: Any) -> dict[str, Any]:
 
 def _post_fork(server, worker) -> None:
     """Connections opened in the master (none are expected) must not be shared with children."""
-    from learning.database import replica_engine
-    from learning.extensions import db
+    from learning.database import engines
 
     app = server.app.application
     with app.app_context():
-        for engine in [*db.engines.values(), replica_engine()]:
-            if engine is not None:
-                engine.dispose(close=False)
+        for engine in engines():
+            engine.dispose(close=False)
 
 
 def run(app: Flask, options: dict[str, Any]) -> None:

@@ -8,7 +8,9 @@ everything the page depends on: the member and their page version, the academy's
 day, the language, the session's CSRF secret (the page carries a token for it), the newest
 recommender model and the request's path. A request then costs its session, its member and
 one indexed read of the epoch. Pages with flashed messages, and requests of sessions without a
-CSRF secret yet, are rendered as usual and not kept.
+CSRF secret yet, are rendered as usual and not kept. A request that comes again unchanged is
+answered whole — headers and compressed body — before Flask (responses.py), after one read of
+the member's row.
 
 Several workers or servers each keep their own pages; the versions live in the database, so a
 write seen by one is seen by all."""
@@ -18,28 +20,33 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
+from typing import Any
 
 from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 from learning.extensions import db
+from learning.pagecache import responses
+from learning.pagecache.responses import KEEPABLE
 
 STORE = "hongfan_page_cache"  # app.extensions key
+Stored = str | bytes | responses.KeptResponse
 _UNKEPT = "-"
 
 
 class PageStore:
-    """A least-recently-used map of page keys to rendered pages (str) and compressed forms
-    (bytes), bounded by their total size; safe for a worker's threads. It is also
+    """A least-recently-used map of page keys to rendered pages (str), compressed forms (bytes)
+    and whole answers (responses.KeptResponse), bounded by their total size; safe for a
+    worker's threads. It is also
     Flask-Compress's cache backend (``COMPRESS_CACHE_BACKEND``): its keys are "<algorithm>;<page
     key>", and responses that are not kept pages come with the page key "-", never stored."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self._items: OrderedDict[str, str | bytes] = OrderedDict()
+        self._items: OrderedDict[str, Stored] = OrderedDict()
         self._lock = Lock()
 
-    def get(self, key: str) -> str | bytes | None:
+    def get(self, key: str) -> Any:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
@@ -47,10 +54,10 @@ class PageStore:
             return value
 
     @staticmethod
-    def _cost(key: str, value: str | bytes) -> int:
+    def _cost(key: str, value: Stored) -> int:
         return len(key) + len(value) * (3 if isinstance(value, str) else 1)  # str: ≤ 3 bytes a character
 
-    def set(self, key: str, value: str | bytes) -> None:
+    def set(self, key: str, value: Stored) -> None:
         cost = self._cost(key, value)
         if key.endswith(_UNKEPT) or cost > self.max_bytes:
             return
@@ -106,6 +113,7 @@ def cached_page(render: Callable[[], str]) -> str:
     if key is None:
         return render()
     g.hongfan_page_key = key
+    request.environ[KEEPABLE] = True  # responses.py may keep the whole answer
     page = store.get(key)
     if page is None:
         page = render()
@@ -126,6 +134,8 @@ def init_app(app: Flask) -> None:
     app.extensions[STORE] = store
     app.config.setdefault("COMPRESS_CACHE_KEY", _compress_key)
     app.config.setdefault("COMPRESS_CACHE_BACKEND", lambda: store)
+    if store.max_bytes > 0:
+        responses.install(app, store)
 
 
 def ensure_epoch() -> None:
