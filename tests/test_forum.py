@@ -3,6 +3,7 @@ likes, reports and moderation by the author's secretaries, and the API."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
@@ -122,6 +123,33 @@ def test_posting_limits(app, db, city):
         with pytest.raises(operations.PostingRefused) as refused_day:
             operations.create_post(city["member"], discussion, body="四", limits=limits)
         assert refused_day.value.status == 429 and "24 小时" in refused_day.value.message
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_posting_limits_hold_when_posts_race(app, db, city, attempt):
+    """Six posts sent at the same moment with room for two: two are stored, four refused."""
+    app.config.update(FORUM_POSTS_PER_10_MIN=2, FORUM_POSTS_PER_DAY=40)
+    board = _board(_client(app, "13800000002"))
+    token = api_token(app.test_client(), "13800000002")
+    statuses: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(6)
+
+    def post(n: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(f"/api/v1/discussions/{board}/posts", json={"body": f"第{n}条"}, headers=bearer(token))
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 201, 429, 429, 429, 429]
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 2
 
 
 def test_mentions_notify_members_in_reach(app, db, city):

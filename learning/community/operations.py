@@ -75,6 +75,9 @@ def ensure_course_discussion(course: Course) -> Discussion:
 
 
 def check_limits(member: Member, limits: PostingLimits, now: datetime) -> None:
+    # The member's row is locked until the post is stored: two posts sent at once would both
+    # count the same earlier posts and both pass (PostgreSQL; SQLite's writes are serialized).
+    db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
     if queries.posts_since(member, now - timedelta(minutes=10)) >= limits.per_10_min:
         raise PostingRefused(_("发帖太频繁：每 10 分钟最多 %(n)d 条，请稍后再发。", n=limits.per_10_min), 429)
     if queries.posts_since(member, now - timedelta(days=1)) >= limits.per_day:
