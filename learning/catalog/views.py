@@ -12,6 +12,7 @@ from learning.catalog import bp, queries
 from learning.catalog.storage import course_store
 from learning.reflections.queries import has_completed
 from learning.study.queries import completed_among, course_state, progress_by_lesson
+from learning.study.reading import opened_note
 
 
 # Exact types by extension (the platform's own table would vary between machines).
@@ -79,7 +80,8 @@ def lesson(slug: str, lesson_slug: str):
     index = lessons.index(lesson)
     following = lessons[index + 1] if index + 1 < len(lessons) else None
     return render_template("catalog/lesson.html", course=course, lesson=lesson, progress=progress,
-                           following=following, position=index + 1, count=len(lessons))
+                           following=following, position=index + 1, count=len(lessons),
+                           opened=opened_note(current_user, lesson))
 
 
 @bp.route("/courses/<slug>/media/<path:name>")

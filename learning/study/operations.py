@@ -138,6 +138,17 @@ def lesson_finished(lesson: Lesson, row: LessonProgress) -> bool:
     return row.progress >= TEXT_END and row.time_spent_s >= lesson.min_dwell_s
 
 
+def media_watched(member: Member, lesson: Lesson, seconds_on_page: int) -> bool:
+    """Whether the "我已学完本课" form may finish a video or audio lesson: the player reported
+    90 % watched, or a page without script (learning/study/reading.py) stayed open for 90 % of
+    the recording's length. Pressing the button is no substitute for watching."""
+    row = db.session.scalar(select(LessonProgress).where(LessonProgress.member_id == member.id,
+                                                         LessonProgress.lesson_id == lesson.id))
+    if row is not None and row.progress >= MEDIA_WATCHED:
+        return True
+    return seconds_on_page >= max(MEDIA_WATCHED * (lesson.duration_s or 0), lesson.min_dwell_s or 0)
+
+
 class MemberStudy:
     """One member's study writes within the current transaction. Takes the member's lock first,
     so two requests of the same member (two phones, or a retry racing its original) apply one
@@ -260,12 +271,21 @@ def _record(member: Member, event: Event) -> tuple[Outcome, LessonProgress]:
     return study.apply(event), study.progress(event.lesson)
 
 
-def complete_lesson(member: Member, lesson: Lesson, at: datetime, *, time_spent_s: int = 0) -> CourseCompletion | None:
+def complete_lesson(member: Member, lesson: Lesson, at: datetime, *, time_spent_s: int = 0,
+                    event_id: uuid.UUID | None = None) -> CourseCompletion | None:
     """The member says they finished a lesson (the web form's button): logged as a "complete"
     event and judged by the same rules as the phone's events. Returns the course credit this
-    earned, if any; raises LessonNotFinished when the rules do not allow completion yet."""
-    event = Event(id=uuid.uuid4(), lesson=lesson, kind="complete", occurred_at=at, time_spent_s=time_spent_s)
-    outcome, row = _record(member, event)
+    earned, if any; raises LessonNotFinished when the rules do not allow completion yet.
+
+    `event_id` names the reading time `time_spent_s` measures (learning/study/reading.py): when
+    an event of that id is already logged, the same form came again and its time counts once."""
+    study = MemberStudy(member)  # the member's lock first: two copies of one form apply in turn
+    if event_id is not None and db.session.get(StudyEvent, event_id) is not None:
+        event_id, time_spent_s = None, 0
+    event = Event(id=event_id or uuid.uuid4(), lesson=lesson, kind="complete", occurred_at=at,
+                  time_spent_s=time_spent_s)
+    study.log(event)
+    outcome, row = study.apply(event), study.progress(lesson)
     if row.completed_at is None:
         if lesson.kind == "quiz":
             raise LessonNotFinished(_l("测验需要答题及格才算学完。"))

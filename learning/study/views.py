@@ -12,6 +12,7 @@ from learning.pagecache import cached_page
 from learning.plans.current import current_plan
 from learning.study import bp, operations, queries
 from learning.study.forms import ActionForm
+from learning.study.reading import time_on_page
 from learning.study.targets import target_for
 from learning.timeutil import local_today, utcnow
 
@@ -70,8 +71,13 @@ def complete(lesson_id: int):
     lesson = _lesson_or_404(lesson_id)
     if lesson.kind == "quiz" or not ActionForm().validate_on_submit():
         abort(400)
+    now = utcnow()
+    event_id, seconds = time_on_page(request.form.get("opened"), current_user, lesson, now) or (None, 0)
+    if lesson.kind in ("video", "audio") and not operations.media_watched(current_user, lesson, seconds):
+        flash(_("请先看完（听完）本课音视频的九成以上，学完后会自动记录。"), "error")
+        return redirect(url_for("catalog.lesson", slug=lesson.course.slug, lesson_slug=lesson.slug))
     try:
-        completion = operations.complete_lesson(current_user, lesson, utcnow())
+        completion = operations.complete_lesson(current_user, lesson, now, time_spent_s=seconds, event_id=event_id)
     except operations.LessonNotFinished as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("catalog.lesson", slug=lesson.course.slug, lesson_slug=lesson.slug))

@@ -134,6 +134,12 @@
   // The "I have finished" button: offline it becomes a completion event instead of a form post.
   var finish = doc.querySelector("form[data-finish]");
   if (finish) {
+    // The page's note of when it was served counts reading time for browsers without script
+    // (learning/study/reading.py); here the study events count it, so it must not go too.
+    var opened = finish.querySelector("input[name=opened]");
+    if (opened) { opened.parentNode.removeChild(opened); }
+    // A recording is finished by the player (90 % watched), not by the button.
+    if (kind === "video" || kind === "audio") { finish.hidden = true; }
     finish.addEventListener("submit", function (event) {
       if (navigator.onLine !== false) { return; }
       event.preventDefault();
