@@ -15,20 +15,48 @@ Headers (tests/test_security.py walks every route and checks each response):
 """
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, make_response, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "media-src 'self'; font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 )
-# Nothing the academy does needs these; a page cannot ask for them even if script got in.
-PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
-    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "hid",
-    "magnetometer", "microphone", "midi", "payment", "serial", "usb", "xr-spatial-tracking",
-    "browsing-topics"))
+# Nothing the academy does needs these; a page cannot ask for them even if script got in. The one
+# exception is granted page by page (allow_features): a station's scanner uses the camera.
+_FEATURES = ("accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "hid",
+             "magnetometer", "microphone", "midi", "payment", "serial", "usb", "xr-spatial-tracking",
+             "browsing-topics")
+
+
+def permissions_policy(*allowed: str) -> str:
+    """Every feature off, but the `allowed` ones for this origin's own page (not its frames)."""
+    return ", ".join(f"{feature}=(self)" if feature in allowed else f"{feature}=()" for feature in _FEATURES)
+
+
+PERMISSIONS_POLICY = permissions_policy()
+
+
+def allow_features(*features: str) -> Callable:
+    """A view decorator: the page it answers may use these browser features (the station's
+    scanner page the camera); every other page keeps them all off."""
+    unknown = set(features) - set(_FEATURES)
+    if unknown:
+        raise ValueError(f"unknown features: {sorted(unknown)}")
+    policy = permissions_policy(*features)
+
+    def wrap(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def answer(*args: Any, **kwargs: Any) -> Response:
+            response = make_response(view(*args, **kwargs))
+            response.headers["Permissions-Policy"] = policy
+            return response
+        return answer
+    return wrap
 HSTS = "max-age=31536000; includeSubDomains"
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from helpers import PASSWORD, AuthActions, empty_database
+from helpers import CHROMIUM, CHROMIUM_ARGS, PASSWORD, AuthActions, empty_database
 from learning import create_app
 from learning.auth.passwords import hash_password
 from learning.catalog.models import Course, CourseStatus, Lesson
@@ -221,7 +221,6 @@ def auth(client) -> AuthActions:
 
 # --- browser tests: Playwright driving Debian's Chromium, headless, a 390×844 phone ----------
 
-CHROMIUM = os.environ.get("HONGFAN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -232,11 +231,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS))
         yield browser
         browser.close()
 

@@ -13,6 +13,10 @@ from flask.testing import FlaskClient
 
 PASSWORD = "correct horse battery"
 PG_URL = os.environ.get("HONGFAN_TEST_DATABASE_URL")
+CHROMIUM = os.environ.get("HONGFAN_CHROMIUM", "/usr/bin/chromium")
+# Headless Chromium as root, on a machine without network: no sandbox, no calls home.
+CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync")
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from learning.orgs.views import require_admin
 from learning.redemption import bp, exports, operations, queries
 from learning.redemption.forms import CodeForm, ItemForm, StaffForm, StationForm
 from learning.redemption.models import Station, StationItem, StationStaff
+from learning.security import allow_features
 from learning.stats.views import _disposition
 from learning.timeutil import local_today, to_local, utcnow
 
@@ -127,6 +128,7 @@ def _picks(station: Station) -> list[operations.Pick]:
 
 @bp.route("/stations/<int:station_id>/redeem", methods=["GET", "POST"])
 @login_required
+@allow_features("camera")  # the scanner reads the member's QR code (js/scan.js)
 def redeem(station_id: int):
     """Type (or scan) the member's code, see who it is, pick items, confirm."""
     station = _operated(station_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import browser_login
+from test_redemption import code_for, grant_points, station  # noqa: F401  (station is a fixture)
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -48,4 +49,17 @@ def test_main_member_pages_pass_axe(city, make_course, live_server, axe_phone, s
     axe_phone.get_by_text("解析：安全第一。").wait_for()
     found["quiz result"] = _violations(axe_phone)
     screenshot(axe_phone, "phone-quiz-result-partial")
+    assert {page: v for page, v in found.items() if v} == {}
+
+
+def test_station_scanner_pages_pass_axe(city, station, live_server, axe_phone):  # noqa: F811
+    """The station's counter: the scanner's page before and after a code is looked up."""
+    grant_points(city["member"], 100)
+    code = code_for(city["member"])
+    browser_login(axe_phone, live_server, "13700000001")
+    axe_phone.wait_for_url(f"{live_server}/")
+    found = {}
+    for name, query in (("scanner", ""), ("code looked up", f"?code={code}")):
+        axe_phone.goto(f"{live_server}/stations/{station['station'].id}/redeem{query}")
+        found[name] = _violations(axe_phone)
     assert {page: v for page, v in found.items() if v} == {}
