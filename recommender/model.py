@@ -500,7 +500,7 @@ class Recommender(BaseEstimator):
         scores = {}
         for kind in ("logistic", "gbm"):
             model = self._fit_combiner(kind, x[fit_rows], labels[fit_rows], rng)
-            scores[kind] = round(_mean_auc(model.decision_function(x[val_rows]), labels[val_rows],
+            scores[kind] = round(_mean_auc(_decide(model, x[val_rows]), labels[val_rows],
                                            owner[val_rows, 0]), 5)
         # the simpler model unless the trees are clearly better
         return ("gbm" if scores["gbm"] > scores["logistic"] + 0.002 else "logistic"), scores
@@ -579,10 +579,10 @@ class Recommender(BaseEstimator):
                                  state["audience"], state["occ_text"], state["dismissed"])
         x = np.column_stack([feats[f] for f in self.features_])
         with _thread_limit(self.n_threads):
-            scores = self._combiner(state["hist"].size).decision_function(x).astype(np.float64)
+            scores = _decide(self._combiner(state["hist"].size), x).astype(np.float64)
             new = self.signals_.item_count == 0
             if new.any():
-                scores[new] = self._combiner(state["hist"].size, new=True).decision_function(x[new])
+                scores[new] = _decide(self._combiner(state["hist"].size, new=True), x[new])
         if state["dismissed"].size:
             if "dismiss_sim" not in self.features_:
                 scores -= self.dismiss_penalty * dismissal_similarity(self.context_, state["dismissed"])
@@ -619,7 +619,7 @@ class Recommender(BaseEstimator):
             "audience": 0.5,
         }
         row = np.array([[values.get(f, 0.0) for f in self.features_]], dtype=np.float32)
-        return float(self._combiner(state["hist"].size, new=True).decision_function(row)[0])
+        return float(_decide(self._combiner(state["hist"].size, new=True), row)[0])
 
     def _combiner(self, history_length: int, new: bool = False):
         """The combiner for a member with (warm) or without (cold) a history and a course with or
@@ -742,6 +742,18 @@ _WARM_DEPTHS = 3
 _MIN_NEW_POSITIVES = 20   # examples of a new course taken, to train the new-course combiners
 _MIN_EXAMPLES = 6_000
 _SELECTION_EXAMPLES = 20_000
+
+
+def _decide(model, x: np.ndarray) -> np.ndarray:
+    """A combiner's scores, judged by their values rather than by the CPU's floating-point flags:
+    OpenBLAS's AVX-512 kernels can leave the "invalid" flag set after multiplying plain finite
+    numbers (seen with all-zero features), and numpy then warns "invalid value encountered in
+    matmul" about a correct result. A score that really is not finite still stops here."""
+    with np.errstate(invalid="ignore"):
+        scores = model.decision_function(x)
+    if not np.isfinite(scores).all():
+        raise FloatingPointError("the combiner gave scores that are not finite numbers")
+    return scores
 
 
 def _mean_auc(scores, labels, example) -> float:
