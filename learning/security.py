@@ -57,6 +57,8 @@ def allow_features(*features: str) -> Callable:
             return response
         return answer
     return wrap
+
+
 HSTS = "max-age=31536000; includeSubDomains"
 
 _TRUE = {"1", "true", "yes", "on"}
